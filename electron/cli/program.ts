@@ -1,5 +1,6 @@
 import { Command } from 'commander'
 import { registerCodecCommands } from './codec-commands.ts'
+import { registerServeCommand } from './serve-command.ts'
 
 /** Where a command writes; tests pass their own to capture output. */
 export interface CliIo {
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo = processIo): Command {
     .description('ObjectTwin Console: manage BLE medical sensors through OMA LwM2M')
     .showHelpAfterError()
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
+  registerServeCommand(program, io)
   registerCodecCommands(program, io)
   return program
 }

@@ -1,0 +1,216 @@
+import { createSocket, type Socket } from 'node:dgram'
+import { Agent, createServer, type IncomingMessage, type OutgoingMessage, type Server } from 'coap'
+import { stringOptions, uintOption, type RawOption } from './coap-options.ts'
+import {
+  TransportError,
+  type CoapMethod,
+  type CoapPeer,
+  type CoapRequest,
+  type CoapResponse,
+  type CoapTransport,
+  type IncomingRequest,
+  type ObserveHandle,
+  type RequestHandler,
+  type ResponseOptions,
+} from './transport.ts'
+
+export interface UdpTransportOptions {
+  /** Address to bind the IPv4 socket to; default 127.0.0.1. Empty to skip IPv4. */
+  readonly host4?: string
+  /** Address to bind the IPv6 socket to; default none (skip IPv6). "::1" or "::" to enable. */
+  readonly host6?: string
+  /** Port for both families; 0 means any free port (each family then gets its own). */
+  readonly port?: number
+  readonly defaultTimeoutMs?: number
+}
+
+interface Family {
+  readonly socket: Socket
+  readonly server: Server
+  readonly agent: Agent
+  port: number
+}
+
+const METHODS: ReadonlySet<string> = new Set(['GET', 'POST', 'PUT', 'DELETE', 'FETCH', 'iPATCH'])
+const BLOCK_SIZE = 1024
+
+/**
+ * CoAP over UDP on the `coap` package: per address family one socket, shared by a coap Server
+ * (incoming requests) and a coap Agent (outgoing requests), so requests to a client leave from
+ * the port it registered to — what NAT bindings and DTLS sessions need.
+ */
+export class UdpTransport implements CoapTransport {
+  readonly scheme = 'coap' as const
+  private readonly families = new Map<'udp4' | 'udp6', Family>()
+  private handler: RequestHandler = (_req, res) => res.respond('5.03', 'server not ready')
+  private closed = false
+
+  private readonly options: UdpTransportOptions
+
+  constructor(options: UdpTransportOptions = {}) {
+    this.options = options
+  }
+
+  onRequest(handler: RequestHandler): void {
+    this.handler = handler
+  }
+
+  async listen(): Promise<{ port4?: number; port6?: number }> {
+    const host4 = this.options.host4 ?? '127.0.0.1'
+    const port = this.options.port ?? 0
+    if (host4 !== '') this.families.set('udp4', await this.bind('udp4', host4, port))
+    if (this.options.host6) this.families.set('udp6', await this.bind('udp6', this.options.host6, port))
+    return { port4: this.families.get('udp4')?.port, port6: this.families.get('udp6')?.port }
+  }
+
+  private async bind(type: 'udp4' | 'udp6', host: string, port: number): Promise<Family> {
+    const socket = createSocket({ type, ipv6Only: type === 'udp6' })
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject)
+      socket.bind(port, host, () => {
+        socket.off('error', reject)
+        resolve()
+      })
+    })
+    // A datagram error (ICMP unreachable surfaces as ECONNREFUSED on some OSes) must not kill the process.
+    socket.on('error', () => undefined)
+    const server = createServer({ type, piggybackReplyMs: 50 })
+    server.on('request', (req: IncomingMessage, res: OutgoingMessage) => this.dispatch(req, res))
+    server.on('error', () => undefined)
+    server.listen(socket)
+    const agent = new Agent({ socket })
+    agent.on('error', () => undefined)
+    return { socket, server, agent, port: socket.address().port }
+  }
+
+  private dispatch(req: IncomingMessage, res: OutgoingMessage): void {
+    const options = (req as unknown as { options: RawOption[] }).options
+    const method = req.method as string
+    const respond = (code: string, payload?: Uint8Array | string, opts: ResponseOptions = {}): void => {
+      res.code = code
+      if (opts.contentFormat !== undefined) res.setOption('Content-Format', opts.contentFormat)
+      if (opts.locationPath) res.setOption('Location-Path', opts.locationPath.map((s) => Buffer.from(s)))
+      res.end(payload === undefined ? undefined : Buffer.from(payload))
+    }
+    if (!METHODS.has(method)) return respond('4.05', `method ${method} not allowed`)
+    const request: IncomingRequest = {
+      method: method as CoapMethod,
+      pathSegments: stringOptions(options, 'Uri-Path'),
+      query: stringOptions(options, 'Uri-Query'),
+      contentFormat: uintOption(options, 'Content-Format'),
+      accept: uintOption(options, 'Accept'),
+      payload: req.payload ?? Buffer.alloc(0),
+      peer: { address: req.rsinfo.address, port: req.rsinfo.port },
+    }
+    try {
+      this.handler(request, { respond })
+    } catch (e) {
+      respond('5.00', `internal error: ${(e as Error).message}`)
+    }
+  }
+
+  private familyFor(peer: CoapPeer): Family {
+    const family = this.families.get(peer.address.includes(':') ? 'udp6' : 'udp4')
+    if (!family || this.closed) throw new TransportError('closed', `no ${peer.address.includes(':') ? 'IPv6' : 'IPv4'} endpoint is open`)
+    return family
+  }
+
+  private send(
+    peer: CoapPeer,
+    request: CoapRequest,
+    onNotification?: (n: CoapResponse) => void,
+    token?: Buffer,
+  ): Promise<{ response: CoapResponse; token: Buffer; stream?: IncomingMessage & { close(eager?: boolean): void } }> {
+    const family = this.familyFor(peer)
+    const timeoutMs = request.timeoutMs ?? this.options.defaultTimeoutMs ?? 10_000
+    return new Promise((resolve, reject) => {
+      const req = family.agent.request({
+        hostname: peer.address,
+        port: peer.port,
+        method: request.method as 'GET',
+        pathname: request.path,
+        ...(request.query && request.query.length > 0 ? { query: request.query.join('&') } : {}),
+        confirmable: request.confirmable !== false,
+        ...(request.observe !== undefined ? { observe: request.observe } : {}),
+        ...(request.contentFormat !== undefined ? { contentFormat: request.contentFormat } : {}),
+        ...(request.accept !== undefined ? { accept: request.accept } : {}),
+        ...(token ? { token } : {}),
+      })
+      if (request.payload && request.payload.length > BLOCK_SIZE) req.setOption('Block1', Buffer.from([0x06])) // block 0, size 1024
+      const timer = setTimeout(() => {
+        family.agent.abort(req)
+        reject(new TransportError('timeout', `no answer from ${peer.address}:${peer.port} to ${request.method} ${request.path} within ${timeoutMs} ms`))
+      }, timeoutMs)
+      req.on('response', (res: IncomingMessage) => {
+        clearTimeout(timer)
+        const response = toResponse(res)
+        const stream = request.observe === 0 ? (res as IncomingMessage & { close(eager?: boolean): void }) : undefined
+        if (stream && onNotification) {
+          if (!response.code.startsWith('2.')) stream.close?.()
+          else stream.on('data', () => onNotification(toResponse(res)))
+        }
+        resolve({ response, token: (req as unknown as { _packet: { token: Buffer } })._packet.token, ...(stream ? { stream } : {}) })
+      })
+      req.on('timeout', () => {
+        clearTimeout(timer)
+        reject(new TransportError('timeout', `no answer from ${peer.address}:${peer.port} to ${request.method} ${request.path}`))
+      })
+      req.on('error', (e: Error) => {
+        clearTimeout(timer)
+        reject(new TransportError('unreachable', `${request.method} ${request.path} to ${peer.address}:${peer.port} failed: ${e.message}`))
+      })
+      req.end(request.payload ? Buffer.from(request.payload.buffer, request.payload.byteOffset, request.payload.byteLength) : undefined)
+    })
+  }
+
+  async request(peer: CoapPeer, request: CoapRequest): Promise<CoapResponse> {
+    return (await this.send(peer, { ...request, observe: request.observe === 0 ? undefined : request.observe } as CoapRequest)).response
+  }
+
+  async observe(peer: CoapPeer, request: CoapRequest, onNotification: (n: CoapResponse) => void): Promise<ObserveHandle> {
+    const { response, stream, token } = await this.send(peer, { ...request, method: request.method === 'FETCH' ? 'FETCH' : 'GET', observe: 0 }, onNotification)
+    let done = false
+    return {
+      response,
+      forget: () => {
+        if (done) return
+        done = true
+        stream?.close()
+      },
+      cancel: async () => {
+        if (!done) {
+          done = true
+          stream?.close()
+        }
+        // RFC 7641 §3.6: the cancelling GET carries the observation's token.
+        return this.send(peer, { ...request, observe: 1 }, undefined, token).then((r) => r.response, () => undefined)
+      },
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const family of this.families.values()) {
+      family.server.close()
+      await new Promise<void>((resolve) => family.agent.close(() => resolve()))
+      await new Promise<void>((resolve) => family.socket.close(() => resolve()))
+    }
+    this.families.clear()
+  }
+}
+
+function toResponse(res: IncomingMessage): CoapResponse {
+  const options = (res as unknown as { options: RawOption[] }).options
+  const contentFormat = uintOption(options, 'Content-Format')
+  const observe = uintOption(options, 'Observe')
+  const locationPath = stringOptions(options, 'Location-Path')
+  return {
+    code: res.code,
+    payload: res.payload ?? new Uint8Array(0),
+    ...(contentFormat !== undefined ? { contentFormat } : {}),
+    ...(observe !== undefined ? { observe } : {}),
+    ...(locationPath.length > 0 ? { locationPath } : {}),
+  }
+}
+

@@ -1,0 +1,187 @@
+import { timingSafeEqual } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import { EVENT_KINDS, type ConsoleEvent, type ConsoleEventKind } from '../../shared/api/events.ts'
+import type { ErrorCode, Result } from '../../shared/api/result.ts'
+import { Attributes } from '../../shared/api/schemas.ts'
+import type { ConsoleService } from './console-service.ts'
+
+export interface HttpApiOptions {
+  readonly host: string
+  /** 0 = any free port. */
+  readonly port: number
+  /** Bearer token; required for anything but loopback. */
+  readonly token?: string
+  /** Largest request body accepted. */
+  readonly bodyLimit?: number
+}
+
+const STATUS: Record<ErrorCode, number> = {
+  invalid_input: 400,
+  unauthorized: 401,
+  not_found: 404,
+  not_registered: 404,
+  conflict: 409,
+  unsupported: 415,
+  rate_limited: 429,
+  internal: 500,
+  unreachable: 502,
+  decode_failed: 502,
+  timeout: 504,
+  queued_expired: 504,
+}
+
+const ACTIONS = new Set(['discover', 'execute', 'observe', 'attributes', 'history'])
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
+}
+
+function tokensMatch(given: string, expected: string): boolean {
+  const a = Buffer.from(given)
+  const b = Buffer.from(expected)
+  // Compare in constant time; a length mismatch still costs a comparison.
+  return a.length === b.length ? timingSafeEqual(a, b) : (timingSafeEqual(b, b), false)
+}
+
+function send<T>(reply: FastifyReply, result: Result<T>): FastifyReply {
+  if (result.ok) return reply.send(result.value)
+  return reply.code(STATUS[result.error.code]).send({ error: result.error })
+}
+
+function badRequest(reply: FastifyReply, message: string): FastifyReply {
+  return reply.code(400).send({ error: { code: 'invalid_input', message } })
+}
+
+/** Splits "3/0/1/discover" into the LwM2M path "/3/0/1" and the action "discover". */
+function target(rest: string): { path: string; action?: string } {
+  const segments = rest.split('/').filter((s) => s.length > 0)
+  const last = segments[segments.length - 1]
+  if (last !== undefined && ACTIONS.has(last)) return { path: '/' + segments.slice(0, -1).join('/'), action: last }
+  return { path: '/' + segments.join('/') }
+}
+
+function queryNumber(value: unknown, name: string): number | undefined | Error {
+  if (value === undefined || value === '') return undefined
+  const n = Number(value)
+  return Number.isFinite(n) ? n : new Error(`${name} must be a number`)
+}
+
+/** The REST + SSE API of DESIGN.md over a `ConsoleService`. */
+export async function startHttpApi(service: ConsoleService, options: HttpApiOptions): Promise<{ app: FastifyInstance; port: number }> {
+  if (!isLoopback(options.host) && !options.token) throw new Error(`listening on ${options.host} needs a token`)
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1_048_576 })
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('X-Content-Type-Options', 'nosniff')
+    reply.header('Referrer-Policy', 'no-referrer')
+    reply.header('X-Frame-Options', 'DENY')
+    if (!options.token || !req.url.startsWith('/api/')) return
+    const header = req.headers.authorization
+    // EventSource cannot set headers: the event stream may carry the token in the query.
+    const given = header?.startsWith('Bearer ') ? header.slice(7) : ((req.query as Record<string, string | undefined>)['token'] ?? '')
+    if (!tokensMatch(given, options.token)) return reply.code(401).send({ error: { code: 'unauthorized', message: 'a valid bearer token is required' } })
+  })
+
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
+    const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500
+    void reply.code(status).send({ error: { code: status === 500 ? 'internal' : 'invalid_input', message: error.message } })
+  })
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: 'not_found', message: `no route ${req.method} ${req.url.split('?')[0]}` } }))
+
+  app.get('/api/health', async () => service.health())
+  app.get('/api/clients', async () => service.listClients())
+  app.get<{ Params: { ep: string } }>('/api/clients/:ep', async (req, reply) => send(reply, service.getClient(req.params.ep)))
+  app.get<{ Params: { ep: string } }>('/api/clients/:ep/observations', async (req) => service.listObservations(req.params.ep))
+
+  type DmRequest = FastifyRequest<{ Params: { ep: string; '*': string }; Querystring: Record<string, string | undefined> }>
+
+  const dmOptions = (req: DmRequest): { format?: string; timeoutMs?: number } | Error => {
+    const timeout = queryNumber(req.query['timeout'], 'timeout')
+    if (timeout instanceof Error) return timeout
+    return { ...(req.query['format'] ? { format: req.query['format'] } : {}), ...(timeout !== undefined ? { timeoutMs: timeout } : {}) }
+  }
+
+  app.get('/api/clients/:ep/*', async (req: DmRequest, reply) => {
+    const { path, action } = target(req.params['*'])
+    const opts = dmOptions(req)
+    if (opts instanceof Error) return badRequest(reply, opts.message)
+    if (action === 'discover') return send(reply, await service.discover(req.params.ep, path, opts))
+    if (action === undefined) return send(reply, await service.read(req.params.ep, path, opts))
+    return badRequest(reply, `GET …/${action} is not a route`)
+  })
+
+  app.put('/api/clients/:ep/*', async (req: DmRequest, reply) => {
+    const { path, action } = target(req.params['*'])
+    const opts = dmOptions(req)
+    if (opts instanceof Error) return badRequest(reply, opts.message)
+    if (action === 'attributes') {
+      const attrs: Record<string, number | null> = {}
+      for (const key of ['pmin', 'pmax', 'gt', 'lt', 'st', 'epmin', 'epmax']) {
+        if (!(key in req.query)) continue
+        const raw = req.query[key]
+        const n = raw === '' || raw === undefined ? null : Number(raw)
+        if (n !== null && !Number.isFinite(n)) return badRequest(reply, `${key} must be a number`)
+        attrs[key] = n
+      }
+      const parsed = Attributes.safeParse(attrs)
+      if (!parsed.success) return badRequest(reply, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+      return send(reply, await service.writeAttributes(req.params.ep, path, parsed.data, opts))
+    }
+    if (action !== undefined) return badRequest(reply, `PUT …/${action} is not a route`)
+    const replace = req.query['replace'] === undefined ? true : req.query['replace'] !== 'false'
+    return send(reply, await service.write(req.params.ep, path, req.body, { ...opts, replace }))
+  })
+
+  app.post('/api/clients/:ep/*', async (req: DmRequest, reply) => {
+    const { path, action } = target(req.params['*'])
+    const opts = dmOptions(req)
+    if (opts instanceof Error) return badRequest(reply, opts.message)
+    const body = (req.body ?? {}) as Record<string, unknown>
+    if (action === 'execute') {
+      const args = body['args']
+      if (args !== undefined && typeof args !== 'string') return badRequest(reply, 'args must be a string such as "0=\'v\',1"')
+      return send(reply, await service.execute(req.params.ep, path, args, opts))
+    }
+    if (action === 'observe') {
+      const paths = Array.isArray(body['paths']) ? (body['paths'] as unknown[]) : [path]
+      if (!paths.every((p): p is string => typeof p === 'string')) return badRequest(reply, 'paths must be strings')
+      return send(reply, await service.observe(req.params.ep, paths, opts))
+    }
+    if (action !== undefined) return badRequest(reply, `POST …/${action} is not a route`)
+    return send(reply, await service.create(req.params.ep, path, req.body, opts))
+  })
+
+  app.delete('/api/clients/:ep/*', async (req: DmRequest, reply) => {
+    const { path, action } = target(req.params['*'])
+    const opts = dmOptions(req)
+    if (opts instanceof Error) return badRequest(reply, opts.message)
+    if (action === 'observe') return send(reply, await service.cancelObservation(req.params.ep, path === '/' ? undefined : path, { passive: req.query['passive'] === 'true' }))
+    if (action !== undefined) return badRequest(reply, `DELETE …/${action} is not a route`)
+    return send(reply, await service.delete(req.params.ep, path, opts))
+  })
+
+  app.get<{ Querystring: { kinds?: string } }>('/api/events', (req, reply) => {
+    const wanted = req.query.kinds ? new Set(req.query.kinds.split(',')) : undefined
+    if (wanted && [...wanted].some((k) => !EVENT_KINDS.includes(k as ConsoleEventKind))) {
+      return badRequest(reply, `kinds must be among ${EVENT_KINDS.join(', ')}`)
+    }
+    reply.hijack()
+    const res = reply.raw
+    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Content-Type-Options': 'nosniff' })
+    res.write(': connected\n\n')
+    const write = (event: ConsoleEvent): void => {
+      if (wanted && !wanted.has(event.kind)) return
+      res.write(`event: ${event.kind}\ndata: ${JSON.stringify(event)}\n\n`)
+    }
+    const unsubscribe = service.onEvent(write)
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000)
+    req.raw.on('close', () => {
+      clearInterval(heartbeat)
+      unsubscribe()
+    })
+  })
+
+  await app.listen({ host: options.host, port: options.port })
+  const address = app.server.address()
+  return { app, port: typeof address === 'object' && address ? address.port : options.port }
+}

@@ -1,0 +1,44 @@
+import type { ClientInfo, RecordJson } from './schemas.ts'
+
+/** One CoAP exchange, decoded, for the wire log. */
+export interface WireEntry {
+  readonly direction: 'in' | 'out'
+  readonly peer: string
+  readonly endpoint?: string
+  /** Request method, or "notify" for a notification. */
+  readonly method: string
+  readonly path: string
+  readonly code?: string
+  readonly contentFormat?: number
+  readonly durationMs?: number
+  /** A short decoded rendering of the payload (truncated). */
+  readonly summary?: string
+}
+
+interface Base {
+  /** Milliseconds since the epoch when the console saw it. */
+  readonly time: number
+}
+
+export type ConsoleEvent =
+  | (Base & { readonly kind: 'registered'; readonly client: ClientInfo; readonly replaced: boolean })
+  | (Base & { readonly kind: 'updated'; readonly client: ClientInfo; readonly objectsChanged: boolean })
+  | (Base & { readonly kind: 'deregistered'; readonly endpoint: string; readonly registrationId: string })
+  | (Base & { readonly kind: 'expired'; readonly endpoint: string; readonly registrationId: string })
+  | (Base & { readonly kind: 'sleeping'; readonly endpoint: string })
+  | (Base & { readonly kind: 'awake'; readonly endpoint: string; readonly queuedRequests: number })
+  | (Base & {
+      readonly kind: 'notification'
+      readonly endpoint: string
+      readonly observationId: string
+      readonly paths: readonly string[]
+      readonly code: string
+      readonly records: readonly RecordJson[]
+      readonly decodeError?: string
+    })
+  | (Base & { readonly kind: 'send'; readonly endpoint: string; readonly records: readonly RecordJson[] })
+  | (Base & { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string; readonly wire?: WireEntry })
+
+export type ConsoleEventKind = ConsoleEvent['kind']
+
+export const EVENT_KINDS: readonly ConsoleEventKind[] = ['registered', 'updated', 'deregistered', 'expired', 'sleeping', 'awake', 'notification', 'send', 'log']
