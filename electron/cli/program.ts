@@ -1,4 +1,5 @@
 import { Command } from 'commander'
+import { registerBenchCommand } from './bench-command.ts'
 import { registerCodecCommands } from './codec-commands.ts'
 import { registerServeCommand } from './serve-command.ts'
 
@@ -30,13 +31,19 @@ export function buildProgram(io: CliIo = processIo): Command {
     .configureOutput({ writeOut: (s) => io.out(s), writeErr: (s) => io.err(s) })
   registerServeCommand(program, io)
   registerCodecCommands(program, io)
+  registerBenchCommand(program, io)
   return program
 }
 
 /** Runs the CLI; resolves to the process exit code. */
 export async function runCli(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io).exitOverride()
-  for (const command of program.commands) command.exitOverride()
+  const program = buildProgram(io)
+  // Nested commands too (`bench server`): a usage error returns an exit code instead of exiting.
+  const override = (command: Command): void => {
+    command.exitOverride()
+    for (const sub of command.commands) override(sub)
+  }
+  override(program)
   try {
     await program.parseAsync([...argv], { from: 'user' })
     return 0

@@ -1,3 +1,4 @@
+import { randomFillSync } from 'node:crypto'
 import { createSocket, type Socket } from 'node:dgram'
 import { Agent, createServer, type IncomingMessage, type OutgoingMessage, type Server } from 'coap'
 import { stringOptions, uintOption, type RawOption } from './coap-options.ts'
@@ -74,10 +75,16 @@ export class UdpTransport implements CoapTransport {
     })
     // A datagram error (ICMP unreachable surfaces as ECONNREFUSED on some OSes) must not kill the process.
     socket.on('error', () => undefined)
+    // node-coap's Agent asks for the bound address on every datagram (a getsockname call); it never changes.
+    const bound = socket.address()
+    socket.address = () => bound
     const server = createServer({ type, piggybackReplyMs: 50 })
     server.on('request', (req: IncomingMessage, res: OutgoingMessage) => this.dispatch(req, res))
     server.on('error', () => undefined)
     server.listen(socket)
+    keepOnlyBytesOfSentResponses(server)
+    answerErrorsToTheirSender(server, socket)
+    reassembleBlocksAcrossTokens(server)
     const agent = new Agent({ socket })
     agent.on('error', () => undefined)
     return { socket, server, agent, port: socket.address().port }
@@ -91,6 +98,12 @@ export class UdpTransport implements CoapTransport {
       if (opts.contentFormat !== undefined) res.setOption('Content-Format', opts.contentFormat)
       if (opts.locationPath) res.setOption('Location-Path', opts.locationPath.map((s) => Buffer.from(s)))
       res.end(payload === undefined ? undefined : Buffer.from(payload))
+    }
+    if (req.code === '0.00') {
+      // An empty message (a CoAP ping, or an ACK or RST that matched nothing) is no request: the Agent
+      // on this socket answers a ping with RST, and answering an RST could loop between two endpoints.
+      clearTimeout((res as unknown as { _ackTimer?: NodeJS.Timeout })._ackTimer)
+      return
     }
     if (!METHODS.has(method)) return respond('4.05', `method ${method} not allowed`)
     const request: IncomingRequest = {
@@ -134,7 +147,8 @@ export class UdpTransport implements CoapTransport {
         ...(request.observe !== undefined ? { observe: request.observe } : {}),
         ...(request.contentFormat !== undefined ? { contentFormat: request.contentFormat } : {}),
         ...(request.accept !== undefined ? { accept: request.accept } : {}),
-        ...(token ? { token } : {}),
+        // Our own token: node-coap's costs a randomBytes() call per request.
+        token: token ?? nextToken(),
       })
       if (request.payload && request.payload.length > BLOCK_SIZE) req.setOption('Block1', Buffer.from([0x06])) // block 0, size 1024
       const timer = setTimeout(() => {
@@ -144,9 +158,11 @@ export class UdpTransport implements CoapTransport {
       req.on('response', (res: IncomingMessage) => {
         clearTimeout(timer)
         const response = toResponse(res)
-        const stream = request.observe === 0 ? (res as IncomingMessage & { close(eager?: boolean): void }) : undefined
+        // node-coap answers a 4.04 to an observe with a plain message that has no close(): no stream then.
+        const observing = request.observe === 0 && typeof (res as Partial<{ close: unknown }>).close === 'function'
+        const stream = observing ? (res as IncomingMessage & { close(eager?: boolean): void }) : undefined
         if (stream && onNotification) {
-          if (!response.code.startsWith('2.')) stream.close?.()
+          if (!response.code.startsWith('2.')) stream.close()
           else stream.on('data', () => onNotification(toResponse(res)))
         }
         resolve({ response, token: (req as unknown as { _packet: { token: Buffer } })._packet.token, ...(stream ? { stream } : {}) })
@@ -193,10 +209,97 @@ export class UdpTransport implements CoapTransport {
     this.closed = true
     for (const family of this.families.values()) {
       family.server.close()
-      await new Promise<void>((resolve) => family.agent.close(() => resolve()))
+      // An agent on a shared socket never calls back from close(); it resets its senders synchronously.
+      family.agent.close()
+      // node-coap may still fire a piggyback-ACK or retransmission timer, and a send on a closed socket throws.
+      family.socket.send = (() => undefined) as Socket['send']
       await new Promise<void>((resolve) => family.socket.close(() => resolve()))
     }
     this.families.clear()
+  }
+}
+
+// 64 random bits per token (RFC 7252 §5.3.1), drawn from a pool refilled in bulk.
+const tokenPool = Buffer.alloc(8 * 512)
+let tokenOffset = tokenPool.length
+
+function nextToken(): Buffer {
+  if (tokenOffset === tokenPool.length) {
+    randomFillSync(tokenPool)
+    tokenOffset = 0
+  }
+  const token = Buffer.from(tokenPool.subarray(tokenOffset, tokenOffset + 8))
+  tokenOffset += 8
+  return token
+}
+
+interface CachedResponse extends Buffer {
+  sender?: { reset(): void }
+  response?: unknown
+}
+
+/**
+ * node-coap caches each response it sends, for answering duplicates, together with its sender,
+ * whose 202-s timer keeps the whole exchange (request and response streams) alive: ~5 KB per
+ * Register. An ACK or NON is never retransmitted, so once sent only its bytes are kept.
+ */
+function keepOnlyBytesOfSentResponses(server: Server): void {
+  const lru = (server as unknown as { _lru?: { set(key: string, value: CachedResponse): unknown; peek(key: string): CachedResponse | undefined } })._lru
+  if (!lru || typeof lru.set !== 'function' || typeof lru.peek !== 'function') return
+  const set = lru.set.bind(lru)
+  lru.set = (key, value) => {
+    const result = set(key, value)
+    const type = ((value[0] ?? 0) >> 4) & 0x03 // 0 CON, 1 NON, 2 ACK, 3 RST
+    if (type !== 0 && value.response === undefined) {
+      // node-coap attaches the sender and sends right after set(): trim once that is done.
+      queueMicrotask(() => {
+        if (lru.peek(key) !== value) return
+        const bytes = Buffer.allocUnsafeSlow(value.length) // its own ArrayBuffer: the cache sizes entries by it
+        value.copy(bytes)
+        set(key, bytes) // the cache disposes of the old entry, which resets its sender
+      })
+    }
+    return result
+  }
+}
+
+interface ErrorPacket {
+  readonly messageId?: number
+  readonly token?: Buffer
+}
+
+/**
+ * node-coap sends its own error replies (unparseable datagram, broken block transfer) without the
+ * sender's address, so they land on localhost:<sender's port>, a reflection onto local services.
+ * They go to the sender instead; a datagram that did not even parse gets no answer (RFC 7252 §4.2).
+ */
+function answerErrorsToTheirSender(server: Server, socket: Socket): void {
+  const s = server as unknown as { _sendError?: (payload: Buffer, rsinfo: { address: string; port: number }, packet?: ErrorPacket, code?: string) => void }
+  if (typeof s._sendError !== 'function') return
+  s._sendError = (payload, rsinfo, packet, code = '5.00') => {
+    if (packet?.messageId === undefined) return
+    const token = packet.token ?? Buffer.alloc(0)
+    const [codeClass = 5, detail = 0] = code.split('.').map(Number)
+    const header = Buffer.from([0x50 | (token.length & 0x0f), (codeClass << 5) | detail, packet.messageId >> 8, packet.messageId & 0xff]) // NON
+    socket.send(Buffer.concat([header, token, Buffer.from([0xff]), payload]), rsinfo.port, rsinfo.address)
+  }
+}
+
+interface CacheKeyPacket {
+  readonly code?: string
+  readonly options?: readonly RawOption[]
+}
+
+/**
+ * node-coap reassembles Block1 (and serves Block2) per token, but a client may use a new token for
+ * every block (RFC 7959 §2.4; libcoap does): key the transfer by sender, method and URI instead.
+ */
+function reassembleBlocksAcrossTokens(server: Server): void {
+  const s = server as unknown as { _toCacheKey?: (request: { rsinfo: { address: string; port: number } }, packet: CacheKeyPacket) => string | null }
+  if (typeof s._toCacheKey !== 'function') return
+  s._toCacheKey = (request, packet) => {
+    const uri = (packet.options ?? []).filter((o) => o.name === 'Uri-Path' || o.name === 'Uri-Query').map((o) => `${o.name}=${String(o.value)}`)
+    return `${request.rsinfo.address}:${request.rsinfo.port} ${packet.code ?? ''} ${uri.join('&')}`
   }
 }
 

@@ -21,6 +21,8 @@ export interface ConsoleOptions {
   readonly coapPort?: number
   readonly requestTimeoutMs?: number
   readonly reobserveOnRegister?: boolean
+  /** Most registrations held at once; a Register beyond it gets 5.03. */
+  readonly maxClients?: number
 }
 
 export interface DmOptions {
@@ -38,6 +40,7 @@ export class ConsoleService {
   readonly coapPort: number
   private readonly transport: UdpTransport
   private readonly db: DatabaseSync
+  private closed = false
 
   private constructor(server: Lwm2mServer, registry: ObjectRegistry, transport: UdpTransport, db: DatabaseSync, coapPort: number) {
     this.server = server
@@ -65,12 +68,16 @@ export class ConsoleService {
       store: new RegistrationStore(db),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.reobserveOnRegister !== undefined ? { reobserveOnRegister: options.reobserveOnRegister } : {}),
+      ...(options.maxClients !== undefined ? { maxClients: options.maxClients } : {}),
     })
     await server.start()
     return new ConsoleService(server, registry, transport, db, ports.port4 ?? ports.port6 ?? 0)
   }
 
+  /** Idempotent: a second close (e.g. a second SIGINT) is a no-op. */
   async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
     await this.server.stop()
     await this.transport.close()
     this.db.close()

@@ -69,7 +69,8 @@ function queryNumber(value: unknown, name: string): number | undefined | Error {
 /** The REST + SSE API of DESIGN.md over a `ConsoleService`. */
 export async function startHttpApi(service: ConsoleService, options: HttpApiOptions): Promise<{ app: FastifyInstance; port: number }> {
   if (!isLoopback(options.host) && !options.token) throw new Error(`listening on ${options.host} needs a token`)
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1_048_576 })
+  // Event streams and idle browser sockets never end by themselves: close() cuts them, or shutdown hangs.
+  const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1_048_576, forceCloseConnections: true })
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('X-Content-Type-Options', 'nosniff')

@@ -29,3 +29,13 @@ export function formatsToTry(client: Negotiable, singleValue: boolean, explicit?
 export function isFormatRefusal(code: string): boolean {
   return code === '4.06' || code === '4.15'
 }
+
+/**
+ * A single-value Read of a 1.0 client that advertised no ct= goes without Accept, so the client
+ * answers in its own format (Leshan's default ReadRequest). Some 1.0 stacks (lwm2m-node-lib on
+ * coap 0.22) silently drop a request whose Accept number they do not know, so asking for TLV
+ * would only time out, never earn the 4.06 that starts the fallback.
+ */
+export function clientChoosesFormat(client: Negotiable, singleValue: boolean, explicit?: number): boolean {
+  return explicit === undefined && singleValue && client.lwm2mVersion === '1.0' && client.contentFormats.length === 0
+}

@@ -12,7 +12,7 @@ import { fail, ok, type ApiError, type Result } from '../../shared/api/result.ts
 import type { Attributes, ClientInfo, DmResult, ObservationInfo, RecordJson } from '../../shared/api/schemas.ts'
 import { TransportError, type CoapPeer, type CoapRequest, type CoapResponse, type CoapTransport, type IncomingRequest, type ObserveHandle, type Responder } from '../coap/transport.ts'
 import type { RegistrationStore } from '../store/registration-store.ts'
-import { formatsToTry, isFormatRefusal } from './content-negotiation.ts'
+import { clientChoosesFormat, formatsToTry, isFormatRefusal } from './content-negotiation.ts'
 import { parseObjectList, parseRegisterQuery, parseUpdateQuery, type ObjectList, type RegistrationParams } from './registration.ts'
 
 export interface ServerOptions {
@@ -31,6 +31,8 @@ export interface ServerOptions {
   readonly maxClients?: number
   /** Extra seconds past the lifetime before a registration expires (clients update a little late). */
   readonly lifetimeGraceS?: number
+  /** How often lifetimes, sleep and queued-request expiry are checked. */
+  readonly sweepIntervalMs?: number
   readonly now?: () => number
 }
 
@@ -92,6 +94,8 @@ interface PersistedClient {
 
 const ROOT: Lwm2mPath = {}
 
+type Decoded = { records?: RecordJson[]; decodeError?: string }
+
 const negotiable = (c: Client): { lwm2mVersion: string; contentFormats: readonly number[]; refused: ReadonlySet<number> } => ({
   lwm2mVersion: c.params.lwm2mVersion,
   contentFormats: c.objects.contentFormats,
@@ -108,6 +112,7 @@ export class Lwm2mServer {
   private readonly byRegistrationId = new Map<string, Client>()
   private readonly observations = new Map<string, Observation>()
   private readonly listeners = new Set<(event: ConsoleEvent) => void>()
+  private readonly decodedResponses = new WeakMap<CoapResponse, { key: string; decoded: Decoded }>()
   private readonly opts: Required<Omit<ServerOptions, 'store'>> & { store?: RegistrationStore }
   private sweepTimer: NodeJS.Timeout | undefined
   private started = false
@@ -121,6 +126,7 @@ export class Lwm2mServer {
       reobserveOnRegister: false,
       maxClients: 100_000,
       lifetimeGraceS: 15,
+      sweepIntervalMs: 1000,
       now: Date.now,
       ...options,
     }
@@ -133,7 +139,7 @@ export class Lwm2mServer {
     this.started = true
     for (const transport of this.opts.transports) transport.onRequest((req, res) => this.handleRequest(transport, req, res))
     this.restore()
-    this.sweepTimer = setInterval(() => this.sweep(), 1000)
+    this.sweepTimer = setInterval(() => this.sweep(), this.opts.sweepIntervalMs)
     this.sweepTimer.unref()
   }
 
@@ -263,6 +269,8 @@ export class Lwm2mServer {
     if (!previous && this.clients.size >= this.opts.maxClients) return reply('5.03', `the server holds its maximum of ${this.opts.maxClients} registrations`)
 
     const reobserve = previous && this.opts.reobserveOnRegister ? this.observationsOf(endpoint) : []
+    // What waited for a sleeping client is sent once it registers again (it goes to the new registration).
+    const carried = previous ? previous.queue.splice(0) : []
     if (previous) this.dropClient(previous, 'replaced by a new registration')
 
     const now = this.opts.now()
@@ -278,7 +286,7 @@ export class Lwm2mServer {
       awake: true,
       models: this.modelsFor(objects.value),
       refused: new Set(),
-      queue: [],
+      queue: carried,
     }
     this.clients.set(endpoint, client)
     this.byRegistrationId.set(client.registrationId, client)
@@ -286,6 +294,7 @@ export class Lwm2mServer {
     reply('2.01', undefined, { locationPath: ['rd', client.registrationId] })
     this.emit({ kind: 'registered', time: now, client: this.info(client), replaced: previous !== undefined })
     for (const o of reobserve) void this.observe(endpoint, o.paths.map(formatPath), { ...(o.format !== undefined ? { format: o.format } : {}) })
+    this.seen(client)
   }
 
   private update(registrationId: string, req: IncomingRequest, reply: (code: string, payload?: string) => void): void {
@@ -376,7 +385,7 @@ export class Lwm2mServer {
     for (const q of client.queue.splice(0)) q.reject({ ok: false, error: { code: 'not_registered', message: `queued request dropped: ${why}` } })
   }
 
-  /** Once a second: expire lifetimes, put idle queue-mode clients to sleep, drop stale queued requests. */
+  /** Every sweep interval: expire lifetimes, put idle queue-mode clients to sleep, drop stale queued requests. */
   private sweep(): void {
     const now = this.opts.now()
     for (const client of [...this.clients.values()]) {
@@ -460,12 +469,14 @@ export class Lwm2mServer {
     const client = this.clients.get(endpoint)
     if (!client) return Promise.resolve(fail('not_registered', `no client named ${endpoint} is registered`))
     const send = async (queued: boolean): Promise<Result<{ response: CoapResponse; durationMs: number; queued: boolean }>> => {
+      // A queued request goes to the registration current when it is sent.
+      const target = this.clients.get(endpoint) ?? client
       const started = performance.now()
       try {
-        const response = await client.transport.request(client.peer, { timeoutMs: this.opts.requestTimeoutMs, ...request })
+        const response = await target.transport.request(target.peer, { timeoutMs: this.opts.requestTimeoutMs, ...request })
         const durationMs = performance.now() - started
-        this.wireOut(client, request, response, durationMs)
-        this.seen(client)
+        this.wireOut(target, request, response, durationMs)
+        this.seen(target)
         return ok({ response, durationMs, queued })
       } catch (e) {
         return this.transportFailure(e)
@@ -521,8 +532,18 @@ export class Lwm2mServer {
     }
   }
 
-  private decode(client: Client, basePath: Lwm2mPath, response: CoapResponse): { records?: RecordJson[]; decodeError?: string } {
+  private decode(client: Client, basePath: Lwm2mPath, response: CoapResponse): Decoded {
     if (response.payload.length === 0) return {}
+    // The wire log and the result both decode a response: do it once.
+    const key = formatPath(basePath)
+    const cached = this.decodedResponses.get(response)
+    if (cached?.key === key) return cached.decoded
+    const decoded = this.decodeAt(client, basePath, response)
+    this.decodedResponses.set(response, { key, decoded })
+    return decoded
+  }
+
+  private decodeAt(client: Client, basePath: Lwm2mPath, response: CoapResponse): Decoded {
     // No Content-Format on a single value: LwM2M 1.0 devices answer text/plain.
     const format = response.contentFormat ?? (pathDepth(basePath) >= 3 ? ContentFormat.TEXT : undefined)
     const codec = format === undefined ? undefined : codecFor(format)
@@ -573,13 +594,14 @@ export class Lwm2mServer {
     const target = this.parseTarget(endpoint, path)
     if (!target.ok) return target
     const { client, path: p } = target.value
-    const formats = formatsToTry(negotiable(client), pathDepth(p) >= 3, options.format)
+    const single = pathDepth(p) >= 3
+    const formats: (number | undefined)[] = clientChoosesFormat(negotiable(client), single, options.format) ? [undefined] : formatsToTry(negotiable(client), single, options.format)
     let last: Result<DmResult> | undefined
     for (const format of formats) {
-      const x = await this.exchange(endpoint, { method: 'GET', path: this.coapPath(client, p), accept: format, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) })
+      const x = await this.exchange(endpoint, { method: 'GET', path: this.coapPath(client, p), ...(format !== undefined ? { accept: format } : {}), ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) })
       if (!x.ok) return x
       last = ok(this.result(client, p, x.value, true))
-      if (!isFormatRefusal(x.value.response.code) || options.format !== undefined) break
+      if (!isFormatRefusal(x.value.response.code) || options.format !== undefined || format === undefined) break
       client.refused.add(format)
     }
     return last as Result<DmResult>
@@ -650,20 +672,27 @@ export class Lwm2mServer {
     if (!target.ok) return target
     const { client, path: p } = target.value
     if (pathDepth(p) !== 1) return fail('invalid_input', 'Create targets an object /o')
-    const format = options.format ?? formatsToTry(negotiable(client), false)[0] ?? ContentFormat.TLV
-    const codec = codecFor(format)
-    if (!codec) return fail('unsupported', `content-format ${format} cannot carry values`)
-    let payload: Uint8Array
-    try {
-      payload = codec.encode(records, { basePath: p, models: client.models })
-    } catch (e) {
-      return fail('invalid_input', (e as Error).message)
+    // Format negotiation as for Write: a 4.15 tries the next format.
+    let last: Result<DmResult> | undefined
+    for (const format of formatsToTry(negotiable(client), false, options.format)) {
+      const codec = codecFor(format)
+      if (!codec) return fail('unsupported', `content-format ${format} cannot carry values`)
+      let payload: Uint8Array
+      try {
+        payload = codec.encode(records, { basePath: p, models: client.models })
+      } catch (e) {
+        if (options.format !== undefined || !isCodecError(e)) return fail('invalid_input', (e as Error).message)
+        continue
+      }
+      const x = await this.exchange(endpoint, { method: 'POST', path: this.coapPath(client, p), contentFormat: format, payload, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) })
+      if (!x.ok) return x
+      const result = this.result(client, p, x.value, false)
+      const location = x.value.response.locationPath
+      last = ok(location && location.length > 0 ? { ...result, location: '/' + location.join('/') } : result)
+      if (!isFormatRefusal(x.value.response.code) || options.format !== undefined) break
+      client.refused.add(format)
     }
-    const x = await this.exchange(endpoint, { method: 'POST', path: this.coapPath(client, p), contentFormat: format, payload, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) })
-    if (!x.ok) return x
-    const result = this.result(client, p, x.value, false)
-    const location = x.value.response.locationPath
-    return ok(location && location.length > 0 ? { ...result, location: '/' + location.join('/') } : result)
+    return last ?? fail('invalid_input', 'no content format can carry these values')
   }
 
   async delete(endpoint: string, path: string, options: ReadOptions = {}): Promise<Result<DmResult>> {
@@ -714,44 +743,61 @@ export class Lwm2mServer {
       if (!attrs.ok) return attrs
       if (!attrs.value.success) return ok(attrs.value)
     }
-    const format = options.format ?? (composite ? ContentFormat.SENML_CBOR : formatsToTry(negotiable(client), pathDepth(first) >= 3)[0])
+    const single = pathDepth(first) >= 3
+    // Best first, as for Read; a 4.06 to one format tries the next (composite answers need SenML).
+    const formats: (number | undefined)[] =
+      options.format !== undefined
+        ? [options.format]
+        : composite
+          ? [ContentFormat.SENML_CBOR, ContentFormat.SENML_JSON]
+          : clientChoosesFormat(negotiable(client), single)
+            ? [undefined]
+            : formatsToTry(negotiable(client), single)
     const id = randomBytes(8).toString('hex')
-    const observation: Observation = { id, endpoint, paths: parsed, composite, createdAt: this.opts.now(), ...(format !== undefined ? { format } : {}) }
-    const request: CoapRequest = composite
-      ? {
-          method: 'FETCH',
-          path: this.coapPath(client, ROOT),
-          contentFormat: ContentFormat.SENML_JSON,
-          payload: new TextEncoder().encode(JSON.stringify(parsed.map((p) => ({ n: formatPath(p) })))),
-          ...(format !== undefined ? { accept: format } : {}),
-          timeoutMs: options.timeoutMs ?? this.opts.requestTimeoutMs,
-        }
-      : { method: 'GET', path: this.coapPath(client, first), ...(format !== undefined ? { accept: format } : {}), timeoutMs: options.timeoutMs ?? this.opts.requestTimeoutMs }
     const basePath = composite ? ROOT : first
-    const onNotification = (n: CoapResponse): void => this.notify(observation, basePath, n)
+    const requestFor = (target: Client, format: number | undefined): CoapRequest =>
+      composite
+        ? {
+            method: 'FETCH',
+            path: this.coapPath(target, ROOT),
+            contentFormat: ContentFormat.SENML_JSON,
+            payload: new TextEncoder().encode(JSON.stringify(parsed.map((p) => ({ n: formatPath(p) })))),
+            ...(format !== undefined ? { accept: format } : {}),
+            timeoutMs: options.timeoutMs ?? this.opts.requestTimeoutMs,
+          }
+        : { method: 'GET', path: this.coapPath(target, first), ...(format !== undefined ? { accept: format } : {}), timeoutMs: options.timeoutMs ?? this.opts.requestTimeoutMs }
 
     const establish = async (queued: boolean): Promise<Result<DmResult & { observationId?: string }>> => {
-      const current = this.clients.get(endpoint)
-      if (!current) return fail('not_registered', `${endpoint} is no longer registered`)
-      const started = performance.now()
-      let handle: ObserveHandle
-      try {
-        handle = await current.transport.observe(current.peer, request, onNotification)
-      } catch (e) {
-        return this.transportFailure(e)
+      let last: Result<DmResult & { observationId?: string }> | undefined
+      for (const format of formats) {
+        const current = this.clients.get(endpoint)
+        if (!current) return fail('not_registered', `${endpoint} is no longer registered`)
+        const observation: Observation = { id, endpoint, paths: parsed, composite, createdAt: this.opts.now(), ...(format !== undefined ? { format } : {}) }
+        const request = requestFor(current, format)
+        const started = performance.now()
+        let handle: ObserveHandle
+        try {
+          handle = await current.transport.observe(current.peer, request, (n) => this.notify(observation, basePath, n))
+        } catch (e) {
+          return this.transportFailure(e)
+        }
+        const durationMs = performance.now() - started
+        this.wireOut(current, { ...request, observe: 0 }, handle.response, durationMs)
+        this.seen(current)
+        const result = this.result(current, basePath, { response: handle.response, durationMs, queued }, true)
+        if (!result.success) {
+          handle.forget()
+          last = ok(result)
+          if (!isFormatRefusal(result.code) || format === undefined || formats.length === 1) break
+          current.refused.add(format)
+          continue
+        }
+        observation.handle = handle
+        this.observations.set(id, observation)
+        this.opts.store?.saveObservation({ id, endpoint, data: { paths: paths.map((p) => formatPath(parsePath(p))), ...(format !== undefined ? { format } : {}) } })
+        return ok({ ...result, observationId: id })
       }
-      const durationMs = performance.now() - started
-      this.wireOut(current, { ...request, observe: 0 }, handle.response, durationMs)
-      this.seen(current)
-      const result = this.result(current, basePath, { response: handle.response, durationMs, queued }, true)
-      if (!result.success) {
-        handle.forget()
-        return ok(result)
-      }
-      observation.handle = handle
-      this.observations.set(id, observation)
-      this.opts.store?.saveObservation({ id, endpoint, data: { paths: paths.map((p) => formatPath(parsePath(p))), ...(format !== undefined ? { format } : {}) } })
-      return ok({ ...result, observationId: id })
+      return last as Result<DmResult & { observationId?: string }>
     }
     if (client.params.queueMode && !client.awake) {
       return new Promise((resolve) => {

@@ -1,52 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { isCodecError } from './errors.ts'
-import type { ModelLookup } from './object-model.ts'
-import { parsePath } from './path.ts'
 import { cborCodec } from './cbor.ts'
-import { hexToBytes, type Lwm2mRecord, type ResourceType } from './values.ts'
-
-// Deterministic xorshift32, so a failure replays.
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13
-    s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5
-    s >>>= 0
-    return s / 2 ** 32
-  }
-}
-
-function mutate(seed: Uint8Array, random: () => number): Uint8Array {
-  const int = (n: number): number => Math.floor(random() * n)
-  const bytes = Array.from(seed)
-  const edits = 1 + int(4)
-  for (let e = 0; e < edits; e++) {
-    const at = int(bytes.length + 1)
-    switch (int(5)) {
-      case 0:
-        if (at < bytes.length) bytes[at] = (bytes[at] as number) ^ (1 << int(8))
-        break
-      case 1:
-        bytes.length = int(bytes.length + 1)
-        break
-      case 2:
-        bytes.splice(at, 0, ...Array.from({ length: 1 + int(4) }, () => int(256)))
-        break
-      case 3:
-        bytes.splice(at, 1 + int(3))
-        break
-      default:
-        // Interesting CBOR heads: huge lengths, indefinite, tags, breaks.
-        bytes.splice(at, 0, [0x1b, 0x5b, 0x7b, 0x9b, 0xbb, 0x9f, 0xbf, 0xff, 0xc1, 0xd9, 0xf9, 0xfb][int(12)] as number)
-    }
-  }
-  return new Uint8Array(bytes)
-}
-
-const TYPES: ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk', 'none']
-const models: ModelLookup = { resource: (o, r) => ({ id: r, name: 'x', operations: 'RW', multiple: false, mandatory: false, type: TYPES[(o + r) % TYPES.length] as ResourceType }) }
+import { EVERY_TYPE_MODELS } from './fixtures.test-helper.ts'
+import { CBOR_HEADS, fuzzPayloads, runFuzz } from './fuzz.test-helper.ts'
+import { parsePath } from './path.ts'
+import { hexToBytes, type Lwm2mRecord } from './values.ts'
 
 const p = parsePath
 const values: Lwm2mRecord[] = [
@@ -64,23 +21,11 @@ const PATHS = [p('/3/0/9'), p('/dev0/3/0/9/1'), p('/3/0')]
 
 describe('CBOR (60) fuzz', () => {
   it('100,000 mutated and random payloads only ever return records or throw CodecError', { timeout: 60_000 }, () => {
-    const random = rng(0xc0b060)
-    let decoded = 0
-    let refused = 0
-    for (let i = 0; i < 100_000; i++) {
-      const payload =
-        i % 10 === 0
-          ? Uint8Array.from({ length: Math.floor(random() * 64) }, () => Math.floor(random() * 256))
-          : mutate(SEEDS[i % SEEDS.length] as Uint8Array, random)
-      try {
-        cborCodec.decode(payload, { basePath: PATHS[i % 3] as (typeof PATHS)[number], ...(i % 2 ? { models } : {}) })
-        decoded++
-      } catch (e) {
-        if (!isCodecError(e)) throw new Error(`non-CodecError for ${Buffer.from(payload).toString('hex')}: ${String(e)}`, { cause: e })
-        refused++
-      }
-    }
+    const { decoded, rejected } = runFuzz(
+      (payload, i) => cborCodec.decode(payload, { basePath: PATHS[i % 3] as (typeof PATHS)[number], ...(i % 2 ? { models: EVERY_TYPE_MODELS } : {}) }),
+      fuzzPayloads(SEEDS, 100_000, { tokens: CBOR_HEADS, seed: 0xc0b060 }),
+    )
     expect(decoded).toBeGreaterThan(1000)
-    expect(refused).toBeGreaterThan(10_000)
+    expect(rejected).toBeGreaterThan(10_000)
   })
 })

@@ -1,30 +1,19 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { cborCodec } from './cbor.ts'
-import { CodecError } from './errors.ts'
-import type { ModelLookup, ResourceModel } from './object-model.ts'
+import { codecError, modelsBy } from './fixtures.test-helper.ts'
+import type { ModelLookup } from './object-model.ts'
 import { parsePath } from './path.ts'
 import { bytesToHex, hexToBytes, type Lwm2mRecord, type Lwm2mValue, type ResourceType } from './values.ts'
 
 const p = parsePath
-const hex = (h: string): Uint8Array => hexToBytes(h.replace(/\s+/g, ''))
+const hex = hexToBytes
 
-function modelOf(type: ResourceType): ModelLookup {
-  return { resource: (_o, r): ResourceModel => ({ id: r, name: 'r', operations: 'RW', multiple: false, mandatory: false, type }) }
-}
+/** Every resource has `type`. */
+const modelOf = (type: ResourceType): ModelLookup => modelsBy(() => type)
 
 function decode(h: string, path: string, type?: ResourceType): Lwm2mRecord[] {
   return cborCodec.decode(hex(h), { basePath: p(path), ...(type ? { models: modelOf(type) } : {}) })
-}
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return e as CodecError
-  }
-  throw new Error('expected a CodecError')
 }
 
 describe('CBOR (60): decoding a single value', () => {

@@ -1,6 +1,7 @@
+import { CodecError, isCodecError, type CodecName } from './errors.ts'
 import type { ModelLookup } from './object-model.ts'
-import type { Lwm2mPath } from './path.ts'
-import type { Lwm2mRecord } from './values.ts'
+import { formatPath, type Lwm2mPath } from './path.ts'
+import { coerceValue, inferType, type Lwm2mRecord, type Lwm2mValue, type ResourceType } from './values.ts'
 
 export interface DecodeOptions {
   /** The path of the request the payload answers; names in the payload resolve against it. Default `/`. */
@@ -21,4 +22,25 @@ export interface ValueCodec {
   readonly format: number
   decode(bytes: Uint8Array, options?: DecodeOptions): Lwm2mRecord[]
   encode(records: readonly Lwm2mRecord[], options?: EncodeOptions): Uint8Array
+}
+
+/** The type the models give the resource at `path`; undefined without models or above resource level. */
+export function modelType(models: ModelLookup | undefined, path: Lwm2mPath): ResourceType | undefined {
+  if (!models || path.objectId === undefined || path.resourceId === undefined) return undefined
+  return models.resource(path.objectId, path.resourceId)?.type
+}
+
+/**
+ * What an encoder writes for a record: its own type, else the model's, else one inferred from the value, and
+ * the value coerced to that type. Throws a `CodecError` of `codec` for executable resources and values that do not fit.
+ */
+export function valueToWrite(record: Lwm2mRecord, models: ModelLookup | undefined, codec: CodecName): { type: ResourceType; value: Lwm2mValue } {
+  const where = formatPath(record.path)
+  const type = record.type ?? modelType(models, record.path) ?? inferType(record.value)
+  if (type === 'none') throw new CodecError(codec, `resource ${where} is executable; it has no value`)
+  try {
+    return { type, value: coerceValue(record.value, type) }
+  } catch (e) {
+    throw new CodecError(codec, `value at ${where}: ${isCodecError(e) ? e.reason : String(e)}`)
+  }
 }

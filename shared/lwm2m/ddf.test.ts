@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { MAX_DDF_CHARS, parseDdf } from './ddf.ts'
-import { CodecError } from './errors.ts'
+import type { CodecError } from './errors.ts'
+import { codecError } from './fixtures.test-helper.ts'
 import type { ObjectModel, Operations, ResourceModel } from './object-model.ts'
 import { RESOURCE_TYPES, type ResourceType } from './values.ts'
 
@@ -13,15 +14,7 @@ function only(models: ObjectModel[]): ObjectModel {
   return models[0] as ObjectModel
 }
 
-function ddfError(xml: string): CodecError {
-  try {
-    parseDdf(xml)
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return e as CodecError
-  }
-  throw new Error('parseDdf accepted the input')
-}
+const ddfError = (xml: string): CodecError => codecError(() => parseDdf(xml))
 
 /** A minimal one-object file around the given items. */
 function objectXml(items: string, head = '<Name>Temperature</Name><ObjectID>3303</ObjectID>'): string {
@@ -110,6 +103,12 @@ describe('parseDdf on real-format files', () => {
   it('decodes XML entities and character references, leaving invalid ones as written', () => {
     const model = only(parseDdf(objectXml('', '<Name>A &amp; B &#x41;&#66; &lt;x&gt; &#0; &#xD800; &nbsp;</Name><ObjectID>3303</ObjectID>')))
     expect(model.name).toBe('A & B AB <x> &#0; &#xD800; &nbsp;')
+  })
+
+  it('keeps a lone surrogate in text and rejects one in markup', () => {
+    expect(only(parseDdf(objectXml('', '<Name>A\uD800B</Name><ObjectID>3303</ObjectID>'))).name).toBe('A\uD800B')
+    expect(ddfError('\uD800<LWM2M/>').message).toBe("DDF: not well-formed XML: char '\uD800' is not expected. (line 1, column 1)")
+    expect(ddfError(objectXml('', '<Name\uD800>A</Name><ObjectID>3303</ObjectID>')).message).toBe("DDF: not well-formed XML: Tag 'Name\uD800' is an invalid name. (line 1, column 48)")
   })
 
   it('accepts lower-case type and flag spellings and surrounding whitespace', () => {

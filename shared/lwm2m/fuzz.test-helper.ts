@@ -1,6 +1,6 @@
 // Test-only support for the `*.fuzz.test.ts` files: deterministic mutated payloads, and the check that a
 // decoder answers every one of them with a value or a CodecError.
-import { isCodecError } from './errors.ts'
+import { isCodecError, type CodecError } from './errors.ts'
 import { bytesToHex } from './values.ts'
 
 /** mulberry32: small, fast and seedable, so a failure can be replayed. */
@@ -29,10 +29,10 @@ function splice(bytes: Uint8Array, at: number, remove: number, insert: Uint8Arra
   return out
 }
 
-/** One to four random edits: bit flips, byte changes, truncations, insertions, deletions, duplicated slices, tokens. */
-export function mutate(seed: Uint8Array, rand: () => number, tokens: readonly Uint8Array[] = []): Uint8Array {
-  let bytes: Uint8Array = seed.slice()
-  const edits = 1 + ((rand() * 4) | 0)
+/** One to `maxEdits` random edits: bit flips, byte changes, truncations, insertions, deletions, duplicated slices, tokens. */
+export function mutate(seed: Uint8Array, rand: () => number, tokens: readonly Uint8Array[] = [], maxEdits = 4): Uint8Array {
+  let bytes: Uint8Array = new Uint8Array(seed) // a copy, also of a Node Buffer (whose slice() is a view)
+  const edits = 1 + ((rand() * maxEdits) | 0)
   for (let e = 0; e < edits; e++) {
     const at = (rand() * (bytes.length + 1)) | 0
     const kind = (rand() * 7) | 0
@@ -49,26 +49,47 @@ export function mutate(seed: Uint8Array, rand: () => number, tokens: readonly Ui
   return bytes
 }
 
+/** Tokens for CBOR decoders: heads with huge lengths, indefinite lengths, tags, breaks, floats. */
+export const CBOR_HEADS: readonly Uint8Array[] = [0x1b, 0x5b, 0x7b, 0x9b, 0xbb, 0x9f, 0xbf, 0xff, 0xc1, 0xd9, 0xf9, 0xfb].map((b) => Uint8Array.of(b))
+
+export interface FuzzOptions {
+  /** Inserted by mutations; text is inserted as UTF-8. */
+  readonly tokens?: readonly (string | Uint8Array)[]
+  /** Seeds the PRNG, so a failure replays. */
+  readonly seed?: number
+  /** Edits per mutated payload, at most; fewer keep more payloads valid for formats that rarely survive an edit. */
+  readonly maxEdits?: number
+}
+
 /** `count` payloads: mostly mutated seeds, one in ten pure random bytes. */
-export function* fuzzPayloads(seeds: readonly Uint8Array[], count: number, tokens: readonly string[] = [], seed = 1): Generator<Uint8Array> {
+export function* fuzzPayloads(seeds: readonly Uint8Array[], count: number, { tokens = [], seed = 1, maxEdits = 4 }: FuzzOptions = {}): Generator<Uint8Array> {
   const rand = prng(seed)
-  const encodedTokens = tokens.map((t) => new TextEncoder().encode(t))
+  const encodedTokens = tokens.map((t) => (typeof t === 'string' ? new TextEncoder().encode(t) : t))
   for (let i = 0; i < count; i++) {
     if (rand() < 0.1 || seeds.length === 0) yield randomBytes(rand, (rand() * 64) | 0)
-    else yield mutate(seeds[(rand() * seeds.length) | 0] as Uint8Array, rand, encodedTokens)
+    else yield mutate(seeds[(rand() * seeds.length) | 0] as Uint8Array, rand, encodedTokens, maxEdits)
   }
 }
 
-/** Runs `decode` on every payload; anything thrown but a CodecError fails with the payload in hex. */
-export function runFuzz(decode: (bytes: Uint8Array) => unknown, payloads: Iterable<Uint8Array>): { decoded: number; rejected: number } {
+/**
+ * Runs `decode` on every payload (with its index, to vary the options); anything thrown but a CodecError fails
+ * with the payload in hex. `onRejected` may check each CodecError further.
+ */
+export function runFuzz(
+  decode: (bytes: Uint8Array, index: number) => unknown,
+  payloads: Iterable<Uint8Array>,
+  onRejected?: (error: CodecError) => void,
+): { decoded: number; rejected: number } {
   let decoded = 0
   let rejected = 0
+  let index = 0
   for (const bytes of payloads) {
     try {
-      decode(bytes)
+      decode(bytes, index++)
       decoded++
     } catch (e) {
       if (!isCodecError(e)) throw new Error(`decoder threw ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)} for payload ${bytesToHex(bytes)}`, { cause: e })
+      onRejected?.(e)
       rejected++
     }
   }

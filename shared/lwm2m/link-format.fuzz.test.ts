@@ -15,15 +15,15 @@ const TOKENS = ['<', '>', ';', ',', '"', '\\', '=', '/', ' ', '\n', 'rt="oma.lwm
 
 describe('link-format decoder fuzz', () => {
   it('answers 100,000 mutated and random payloads with links or a CodecError', { timeout: 60_000 }, () => {
-    const { decoded, rejected } = runFuzz(parseLinksBytes, fuzzPayloads(SEEDS, 100_000, TOKENS, 40))
+    const { decoded, rejected } = runFuzz(parseLinksBytes, fuzzPayloads(SEEDS, 100_000, { tokens: TOKENS, seed: 40 }))
     expect(decoded + rejected).toBe(100_000)
     expect(decoded).toBeGreaterThan(5_000)
   })
 
   it('interprets 20,000 payloads as registration links and 20,000 as Discover links, or throws a CodecError', { timeout: 60_000 }, () => {
     const text = new TextDecoder()
-    const registration = runFuzz((bytes) => parseRegistrationLinks(text.decode(bytes)), fuzzPayloads(SEEDS, 20_000, TOKENS, 41))
-    const discover = runFuzz((bytes) => parseDiscoverLinks(text.decode(bytes)), fuzzPayloads(SEEDS, 20_000, TOKENS, 42))
+    const registration = runFuzz((bytes) => parseRegistrationLinks(text.decode(bytes)), fuzzPayloads(SEEDS, 20_000, { tokens: TOKENS, seed: 41 }))
+    const discover = runFuzz((bytes) => parseDiscoverLinks(text.decode(bytes)), fuzzPayloads(SEEDS, 20_000, { tokens: TOKENS, seed: 42 }))
     expect(registration.decoded).toBeGreaterThan(500)
     expect(discover.decoded).toBeGreaterThan(500)
   })

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CodecError } from './errors.ts'
+import { codecError } from './fixtures.test-helper.ts'
 import {
   formatAttributesQuery,
   formatLinks,
@@ -14,16 +14,6 @@ import {
 import { parsePath } from './path.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-
-function thrown(run: () => unknown): CodecError {
-  try {
-    run()
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return e as CodecError
-  }
-  throw new Error('expected a CodecError')
-}
 
 const WAKAAMA = '</>;rt="oma.lwm2m";ct=110,</1>;ver=1.1,</1/0>,</3/0>,</4/0>,</5>'
 const ANJAY = '</1>;ver=1.1,</1/1>,</3>;ver=1.2,</3/0>,</3303/0>'
@@ -92,13 +82,13 @@ describe('link format: parseLinks', () => {
       ['</a b>', 'invalid character " " in link target at offset 3'],
       ['</a"b>', 'invalid character "\\"" in link target at offset 3'],
     ]
-    for (const [text, message] of cases) expect(thrown(() => parseLinks(text)).message, text).toBe(`Link format: ${message}`)
+    for (const [text, message] of cases) expect(codecError(() => parseLinks(text)).message, text).toBe(`Link format: ${message}`)
   })
 
   it('decodes bytes as strict UTF-8, with offsets in bytes', () => {
     expect(parseLinksBytes(utf8('</é>;title="ü"'))).toEqual([{ uri: '/é', params: { title: 'ü' } }])
-    expect(thrown(() => parseLinksBytes(new Uint8Array([0x3c, 0x2f, 0xc0, 0xaf, 0x3e]))).message).toBe('Link format: invalid UTF-8 at offset 2')
-    const e = thrown(() => parseLinksBytes(utf8('</é>;a="x')))
+    expect(codecError(() => parseLinksBytes(new Uint8Array([0x3c, 0x2f, 0xc0, 0xaf, 0x3e]))).message).toBe('Link format: invalid UTF-8 at offset 2')
+    const e = codecError(() => parseLinksBytes(utf8('</é>;a="x')))
     expect(e.message).toBe('Link format: unterminated quoted value of parameter "a" at offset 8')
     expect(e.offset).toBe(8)
   })
@@ -119,9 +109,9 @@ describe('link format: formatLinks', () => {
   })
 
   it('refuses targets and names a link cannot carry', () => {
-    expect(thrown(() => formatLinks([{ uri: '/a>b', params: {} }])).message).toBe('Link format: link target "/a>b" has a character a link cannot carry')
-    expect(thrown(() => formatLinks([{ uri: '/a', params: { 'a b': true } }])).message).toBe('Link format: parameter name "a b" of </a> is not a valid name')
-    expect(thrown(() => formatLinks([{ uri: '/a', params: { '': true } }])).message).toBe('Link format: parameter name "" of </a> is not a valid name')
+    expect(codecError(() => formatLinks([{ uri: '/a>b', params: {} }])).message).toBe('Link format: link target "/a>b" has a character a link cannot carry')
+    expect(codecError(() => formatLinks([{ uri: '/a', params: { 'a b': true } }])).message).toBe('Link format: parameter name "a b" of </a> is not a valid name')
+    expect(codecError(() => formatLinks([{ uri: '/a', params: { '': true } }])).message).toBe('Link format: parameter name "" of </a> is not a valid name')
   })
 
   it('round trips any links', () => {
@@ -224,7 +214,7 @@ describe('link format: registration payloads', () => {
       ['<lwm2m>;rt="oma.lwm2m"', 'alternate path <lwm2m> of rt="oma.lwm2m" does not start with "/"'],
       ['</1', 'unterminated "<": no ">" closes the link target at offset 0'],
     ]
-    for (const [text, message] of cases) expect(thrown(() => parseRegistrationLinks(text)).message, text).toBe(`Link format: ${message}`)
+    for (const [text, message] of cases) expect(codecError(() => parseRegistrationLinks(text)).message, text).toBe(`Link format: ${message}`)
   })
 
   it('reads back any object list it formats', () => {
@@ -291,7 +281,7 @@ describe('link format: Discover answers', () => {
       ['</3>;ver=v1', 'ver of </3> is "v1", not of the form major.minor'],
       ['</foo/bar>', 'link </foo/bar> is not an LwM2M path: object id "bar" in "/foo/bar" is not a decimal id'],
     ]
-    for (const [text, message] of cases) expect(thrown(() => parseDiscoverLinks(text)).message, text).toBe(`Link format: ${message}`)
+    for (const [text, message] of cases) expect(codecError(() => parseDiscoverLinks(text)).message, text).toBe(`Link format: ${message}`)
   })
 })
 
@@ -310,15 +300,15 @@ describe('link format: Write-Attributes queries', () => {
   })
 
   it('rejects unknown, repeated and malformed attributes', () => {
-    expect(thrown(() => parseAttributesQuery('pmin=10&foo=1')).message).toBe('Link format: unknown attribute "foo" in the query')
-    expect(thrown(() => parseAttributesQuery('pmin=10&pmin')).message).toBe('Link format: attribute pmin is given twice in the query')
-    expect(thrown(() => parseAttributesQuery('pmin=1.5')).message).toBe('Link format: attribute pmin is "1.5", not a non-negative integer')
-    expect(thrown(() => parseAttributesQuery('pmin=')).message).toBe('Link format: attribute pmin is "", not a non-negative integer')
-    expect(thrown(() => parseAttributesQuery('gt=abc')).message).toBe('Link format: attribute gt is "abc", not a decimal number')
-    expect(thrown(() => parseAttributesQuery('st=-1')).message).toBe('Link format: attribute st is -1; a step cannot be negative')
-    expect(thrown(() => formatAttributesQuery({ pmin: -1 })).message).toBe('Link format: attribute pmin cannot be -1; it takes a non-negative integer')
-    expect(thrown(() => formatAttributesQuery({ gt: NaN })).message).toBe('Link format: attribute gt cannot be NaN; it takes a finite number')
-    expect(thrown(() => formatAttributesQuery({ st: -0.5 })).message).toBe('Link format: attribute st cannot be -0.5; it takes a non-negative number')
+    expect(codecError(() => parseAttributesQuery('pmin=10&foo=1')).message).toBe('Link format: unknown attribute "foo" in the query')
+    expect(codecError(() => parseAttributesQuery('pmin=10&pmin')).message).toBe('Link format: attribute pmin is given twice in the query')
+    expect(codecError(() => parseAttributesQuery('pmin=1.5')).message).toBe('Link format: attribute pmin is "1.5", not a non-negative integer')
+    expect(codecError(() => parseAttributesQuery('pmin=')).message).toBe('Link format: attribute pmin is "", not a non-negative integer')
+    expect(codecError(() => parseAttributesQuery('gt=abc')).message).toBe('Link format: attribute gt is "abc", not a decimal number')
+    expect(codecError(() => parseAttributesQuery('st=-1')).message).toBe('Link format: attribute st is -1; a step cannot be negative')
+    expect(codecError(() => formatAttributesQuery({ pmin: -1 })).message).toBe('Link format: attribute pmin cannot be -1; it takes a non-negative integer')
+    expect(codecError(() => formatAttributesQuery({ gt: NaN })).message).toBe('Link format: attribute gt cannot be NaN; it takes a finite number')
+    expect(codecError(() => formatAttributesQuery({ st: -0.5 })).message).toBe('Link format: attribute st cannot be -0.5; it takes a non-negative number')
   })
 
   it('round trips', () => {

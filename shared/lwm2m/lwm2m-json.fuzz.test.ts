@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest'
+import { modelsBy } from './fixtures.test-helper.ts'
 import { fuzzPayloads, runFuzz } from './fuzz.test-helper.ts'
 import { lwm2mJsonCodec } from './lwm2m-json.ts'
-import type { ModelLookup } from './object-model.ts'
 import { parsePath } from './path.ts'
-import type { ResourceType } from './values.ts'
+import { RESOURCE_TYPES } from './values.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-const TYPES: readonly ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk', 'none']
-const models: ModelLookup = {
-  resource: (_o, r) => (r < 40 ? { id: r, name: 'r', operations: 'RW', multiple: false, mandatory: false, type: TYPES[r % TYPES.length] as ResourceType } : undefined),
-}
+// Resources below 40 cycle through the types; the rest are unknown.
+const models = modelsBy((_o, r) => (r < 40 ? RESOURCE_TYPES[r % RESOURCE_TYPES.length] : undefined))
 
 const SEEDS = [
   '{"bn":"/3/0/","e":[{"n":"0","sv":"Open Mobile Alliance"},{"n":"6/0","v":1},{"n":"6/1","v":5},{"n":"13","v":1367491215},{"n":"14","sv":"+02:00"}]}',
@@ -24,7 +22,7 @@ describe('LwM2M JSON decoder fuzz', () => {
   it('answers 100,000 mutated and random payloads with records or a CodecError', { timeout: 60_000 }, () => {
     const { decoded, rejected } = runFuzz(
       (bytes) => lwm2mJsonCodec.decode(bytes, { basePath: parsePath('/3/0'), models }),
-      fuzzPayloads(SEEDS, 100_000, TOKENS, 11543),
+      fuzzPayloads(SEEDS, 100_000, { tokens: TOKENS, seed: 11543 }),
     )
     expect(decoded + rejected).toBe(100_000)
     // The mutations must leave some payloads valid, or the fuzz never gets past the JSON parser.

@@ -1,47 +1,28 @@
 import fc from 'fast-check'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { CodecError } from './errors.ts'
+import type { DecodeOptions } from './codec.ts'
+import type { CodecError } from './errors.ts'
+import {
+  BUILTIN_MODELS,
+  codecError,
+  DEVICE_RECORDS as TS_DEVICE_RECORDS,
+  FULL_RANGE_VALUES,
+  modelsBy,
+  modelsOf,
+  rec,
+  valueArbitrary,
+  VALUE_TYPES,
+} from './fixtures.test-helper.ts'
 import { lwm2mJsonCodec } from './lwm2m-json.ts'
-import type { ModelLookup } from './object-model.ts'
 import { makePath, parsePath } from './path.ts'
-import { normalizeInteger, type Lwm2mRecord, type ResourceType } from './values.ts'
+import type { Lwm2mRecord, ResourceType } from './values.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
 const p = parsePath
 
-/** A model lookup from "objectId/resourceId" → type. */
-function modelsOf(types: Record<string, ResourceType>): ModelLookup {
-  return {
-    resource(objectId, resourceId) {
-      const type = types[`${objectId}/${resourceId}`]
-      return type && { id: resourceId, name: `r${resourceId}`, operations: 'RW', multiple: false, mandatory: false, type }
-    },
-  }
-}
-
-const deviceModels = modelsOf({
-  '3/0': 'string',
-  '3/1': 'string',
-  '3/2': 'string',
-  '3/3': 'string',
-  '3/6': 'integer',
-  '3/7': 'integer',
-  '3/8': 'integer',
-  '3/9': 'integer',
-  '3/10': 'integer',
-  '3/11': 'integer',
-  '3/13': 'time',
-  '3/14': 'string',
-  '3/15': 'string',
-  '3/16': 'string',
-  '3303/5700': 'float',
-  '3/100': 'opaque',
-  '3/101': 'objlnk',
-  '3/102': 'boolean',
-  '3/103': 'unsigned',
-  '3/104': 'none',
-})
+// The Device object, plus test resources 100-104 with the types it lacks.
+const deviceModels = modelsOf({ '3/100': 'opaque', '3/101': 'objlnk', '3/102': 'boolean', '3/103': 'unsigned', '3/104': 'none' }, BUILTIN_MODELS)
 
 // TS 1.0 §6.4.4 / TS 1.1 §7.4.5: Read of the Device object instance /3/0 in LwM2M JSON.
 const DEVICE_JSON =
@@ -51,34 +32,11 @@ const DEVICE_JSON =
   '{"n":"8/0","v":125},{"n":"8/1","v":900},{"n":"9","v":100},{"n":"10","v":15},{"n":"11/0","v":0},' +
   '{"n":"13","v":1367491215},{"n":"14","sv":"+02:00"},{"n":"15","sv":"U"}]}'
 
-const DEVICE_RECORDS: Lwm2mRecord[] = [
-  { path: p('/3/0/0'), value: 'Open Mobile Alliance', type: 'string' },
-  { path: p('/3/0/1'), value: 'Lightweight M2M Client', type: 'string' },
-  { path: p('/3/0/2'), value: '345000123', type: 'string' },
-  { path: p('/3/0/3'), value: '1.0', type: 'string' },
-  { path: p('/3/0/6/0'), value: 1, type: 'integer' },
-  { path: p('/3/0/6/1'), value: 5, type: 'integer' },
-  { path: p('/3/0/7/0'), value: 3800, type: 'integer' },
-  { path: p('/3/0/7/1'), value: 5000, type: 'integer' },
-  { path: p('/3/0/8/0'), value: 125, type: 'integer' },
-  { path: p('/3/0/8/1'), value: 900, type: 'integer' },
-  { path: p('/3/0/9'), value: 100, type: 'integer' },
-  { path: p('/3/0/10'), value: 15, type: 'integer' },
-  { path: p('/3/0/11/0'), value: 0, type: 'integer' },
-  { path: p('/3/0/13'), value: 0x5182428f, type: 'time' },
-  { path: p('/3/0/14'), value: '+02:00', type: 'string' },
-  { path: p('/3/0/15'), value: 'U', type: 'string' },
-]
+// Unlike the other appendices, this example writes the binding "U" at /3/0/15.
+const DEVICE_RECORDS: Lwm2mRecord[] = [...TS_DEVICE_RECORDS.slice(0, -1), rec('/3/0/15', 'U', 'string')]
 
-function decodeError(json: string | Uint8Array, options: Parameters<typeof lwm2mJsonCodec.decode>[1] = {}): CodecError {
-  try {
-    lwm2mJsonCodec.decode(typeof json === 'string' ? utf8(json) : json, options)
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return e as CodecError
-  }
-  throw new Error('expected a CodecError')
-}
+const decodeError = (json: string | Uint8Array, options: DecodeOptions = {}): CodecError =>
+  codecError(() => lwm2mJsonCodec.decode(typeof json === 'string' ? utf8(json) : json, options))
 
 afterEach(() => {
   vi.useRealTimers()
@@ -169,9 +127,7 @@ describe('LwM2M JSON: names, values and types', () => {
     const json =
       '{"bn":"/3/0/","e":[{"n":"100","sv":"AQID/w=="},{"n":"101","ov":"3:0"},{"n":"102","bv":true},{"n":"5700","v":1},' +
       '{"n":"9","v":1e2},{"n":"103","v":0},{"n":"16","sv":"U"}]}'
-    const models: ModelLookup = {
-      resource: (o, r) => (r === 5700 ? { id: r, name: 'x', operations: 'R', multiple: false, mandatory: false, type: 'float' } : deviceModels.resource(o, r)),
-    }
+    const models = modelsOf({ '3/5700': 'float' }, deviceModels)
     expect(lwm2mJsonCodec.decode(utf8(json), { models })).toEqual([
       { path: p('/3/0/100'), value: new Uint8Array([1, 2, 3, 255]), type: 'opaque' },
       { path: p('/3/0/101'), value: { objectId: 3, instanceId: 0 }, type: 'objlnk' },
@@ -295,15 +251,7 @@ describe('LwM2M JSON: malformed input', () => {
   })
 
   it('refuses to encode what JSON or the path cannot carry', () => {
-    const encodeError = (records: Lwm2mRecord[], basePath = p('/')): string => {
-      try {
-        lwm2mJsonCodec.encode(records, { basePath, models: deviceModels })
-      } catch (e) {
-        expect(e).toBeInstanceOf(CodecError)
-        return (e as Error).message
-      }
-      throw new Error('expected a CodecError')
-    }
+    const encodeError = (records: Lwm2mRecord[], basePath = p('/')): string => codecError(() => lwm2mJsonCodec.encode(records, { basePath, models: deviceModels })).message
     expect(encodeError([{ path: p('/3/0/5700'), value: NaN }])).toBe('LwM2M JSON: value NaN at /3/0/5700 cannot be written in JSON')
     expect(encodeError([{ path: p('/4/0/1'), value: 1 }], p('/3/0'))).toBe('LwM2M JSON: record path /4/0/1 is outside the request path /3/0')
     expect(encodeError([{ path: p('/3/0'), value: 1 }])).toBe('LwM2M JSON: record path /3/0 is not a resource or resource instance path')
@@ -312,32 +260,8 @@ describe('LwM2M JSON: malformed input', () => {
   })
 })
 
-const TYPES: readonly ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk']
-const typeOf = (resourceId: number): ResourceType => TYPES[resourceId % TYPES.length] as ResourceType
-const propertyModels: ModelLookup = {
-  resource: (_o, r) => ({ id: r, name: 'r', operations: 'RW', multiple: false, mandatory: false, type: typeOf(r) }),
-}
-
-function valueOf(type: ResourceType): fc.Arbitrary<Lwm2mRecord['value']> {
-  switch (type) {
-    case 'string':
-    case 'corelnk':
-      return fc.string({ unit: 'grapheme' })
-    case 'integer':
-    case 'time':
-      return fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n).map(normalizeInteger)
-    case 'unsigned':
-      return fc.bigInt(0n, 2n ** 64n - 1n).map(normalizeInteger)
-    case 'float':
-      return fc.double({ noNaN: true, noDefaultInfinity: true })
-    case 'boolean':
-      return fc.boolean()
-    case 'opaque':
-      return fc.uint8Array({ maxLength: 40 })
-    default:
-      return fc.record({ objectId: fc.integer({ min: 0, max: 65535 }), instanceId: fc.integer({ min: 0, max: 65535 }) })
-  }
-}
+const typeOf = (resourceId: number): ResourceType => VALUE_TYPES[resourceId % VALUE_TYPES.length] as ResourceType
+const propertyModels = modelsBy((_o, r) => typeOf(r))
 
 const recordArb: fc.Arbitrary<Lwm2mRecord> = fc
   .record({
@@ -347,7 +271,7 @@ const recordArb: fc.Arbitrary<Lwm2mRecord> = fc
     time: fc.option(fc.oneof(fc.integer({ min: 2 ** 28, max: 2 ** 32 }), fc.double({ min: 2 ** 28, max: 2 ** 33, noNaN: true })), { nil: undefined }),
   })
   .chain(({ objectId, ids: [instanceId, resourceId], ri, time }) =>
-    valueOf(typeOf(resourceId)).map((value) => ({
+    valueArbitrary(typeOf(resourceId), FULL_RANGE_VALUES).map((value) => ({
       path: makePath(ri === undefined ? [objectId, instanceId, resourceId] : [objectId, instanceId, resourceId, ri]),
       value,
       type: typeOf(resourceId),

@@ -1,10 +1,10 @@
 import { base64ToBytes, bytesToBase64 } from './base64.ts'
-import type { DecodeOptions, EncodeOptions, ValueCodec } from './codec.ts'
+import { modelType, valueToWrite, type DecodeOptions, type EncodeOptions, type ValueCodec } from './codec.ts'
 import { ContentFormat } from './content-format.ts'
 import { CodecError, isCodecError } from './errors.ts'
 import type { ModelLookup } from './object-model.ts'
 import { formatPath, isPathPrefixOf, parsePath, pathDepth, pathIds, type Lwm2mPath } from './path.ts'
-import { coerceValue, formatObjlnk, inferType, normalizeInteger, parseObjlnk, type Lwm2mRecord, type Lwm2mValue, type ResourceType } from './values.ts'
+import { formatObjlnk, normalizeInteger, parseObjlnk, type Lwm2mRecord, type Lwm2mValue, type ResourceType } from './values.ts'
 import { decodeUtf8, encodeUtf8 } from './utf8.ts'
 
 /*
@@ -107,11 +107,6 @@ function resolvePath(index: number, bn: string | undefined, n: string | undefine
   return path
 }
 
-function modelType(models: ModelLookup | undefined, path: Lwm2mPath): ResourceType | undefined {
-  if (!models || path.objectId === undefined || path.resourceId === undefined) return undefined
-  return models.resource(path.objectId, path.resourceId)?.type
-}
-
 function objlnk(text: string, where: string): Lwm2mValue {
   try {
     return parseObjlnk(text, CODEC)
@@ -204,14 +199,7 @@ function formatNumber(value: number | bigint, where: string): string {
 
 function encodeValue(record: Lwm2mRecord, models: ModelLookup | undefined): string {
   const where = formatPath(record.path)
-  const type = record.type ?? modelType(models, record.path) ?? inferType(record.value)
-  if (type === 'none') fail(`resource ${where} is executable; it has no value`)
-  let value: Lwm2mValue
-  try {
-    value = coerceValue(record.value, type)
-  } catch (e) {
-    fail(`value at ${where}: ${isCodecError(e) ? e.reason : String(e)}`)
-  }
+  const { type, value } = valueToWrite(record, models, CODEC)
   switch (type) {
     case 'opaque':
       return `"sv":"${bytesToBase64(value as Uint8Array)}"`

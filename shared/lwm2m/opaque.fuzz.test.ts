@@ -9,7 +9,7 @@ describe('application/octet-stream decoder fuzz', () => {
     const { decoded, rejected } = runFuzz((bytes) => {
       const [record] = opaqueCodec.decode(bytes, { basePath })
       expect(record?.value).toEqual(bytes)
-    }, fuzzPayloads([new Uint8Array([0xde, 0xad, 0xbe, 0xef]), new Uint8Array(300).fill(7)], 100_000, [], 42))
+    }, fuzzPayloads([new Uint8Array([0xde, 0xad, 0xbe, 0xef]), new Uint8Array(300).fill(7)], 100_000, { seed: 42 }))
     expect(decoded).toBe(100_000)
     expect(rejected).toBe(0)
   })

@@ -1,21 +1,13 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CodecError } from './errors.ts'
+import { codecError } from './fixtures.test-helper.ts'
 import { opaqueCodec } from './opaque.ts'
 import { makePath, parsePath } from './path.ts'
 import type { Lwm2mRecord } from './values.ts'
 
 const p = parsePath
 
-function thrown(run: () => unknown): string {
-  try {
-    run()
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return (e as Error).message
-  }
-  throw new Error('expected a CodecError')
-}
+const thrown = (run: () => unknown): string => codecError(run).message
 
 describe('application/octet-stream', () => {
   it('decodes the payload as one opaque value at the request path, in a copy', () => {

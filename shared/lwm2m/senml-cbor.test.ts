@@ -1,40 +1,11 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { CodecError } from './errors.ts'
-import type { ModelLookup, ResourceModel } from './object-model.ts'
+import { BUILTIN_MODELS, codecError, DEVICE_RECORDS, modelsOf, rec, SENML_MODELS, senmlPackArbitrary, type ValueArbitraries } from './fixtures.test-helper.ts'
 import { parsePath } from './path.ts'
 import { senmlCborCodec } from './senml-cbor.ts'
-import { bytesToHex, hexToBytes, type Lwm2mRecord, type ResourceType } from './values.ts'
+import { bytesToHex, hexToBytes } from './values.ts'
 
 const p = parsePath
-
-function modelsOf(types: Record<string, ResourceType>): ModelLookup {
-  return {
-    resource(objectId, resourceId) {
-      const type = types[`${objectId}/${resourceId}`]
-      return type ? ({ id: resourceId, name: `r${resourceId}`, operations: 'R', multiple: false, mandatory: false, type } satisfies ResourceModel) : undefined
-    },
-  }
-}
-
-const DEVICE_MODELS = modelsOf({
-  '3/0': 'string',
-  '3/1': 'string',
-  '3/2': 'string',
-  '3/3': 'string',
-  '3/6': 'integer',
-  '3/7': 'integer',
-  '3/8': 'integer',
-  '3/9': 'integer',
-  '3/10': 'integer',
-  '3/11': 'integer',
-  '3/13': 'time',
-  '3/14': 'string',
-  '3/16': 'string',
-})
-
-const rec = (path: string, value: Lwm2mRecord['value'], type: ResourceType, time?: number): Lwm2mRecord =>
-  time === undefined ? { path: p(path), value, type } : { path: p(path), value, type, time }
 
 // LwM2M TS 1.1 §7.4.5: the Device object /3/0 in SenML CBOR, byte for byte:
 // [{-2: "/3/0/", 0: "0", 3: "Open Mobile Alliance"}, {0: "1", 3: "Lightweight M2M Client"}, ...]
@@ -57,40 +28,11 @@ const DEVICE_CBOR =
   'a2 00 62 3134 03 66 2b30323a3030' +
   'a2 00 62 3136 03 61 55'
 
-const DEVICE_RECORDS: Lwm2mRecord[] = [
-  rec('/3/0/0', 'Open Mobile Alliance', 'string'),
-  rec('/3/0/1', 'Lightweight M2M Client', 'string'),
-  rec('/3/0/2', '345000123', 'string'),
-  rec('/3/0/3', '1.0', 'string'),
-  rec('/3/0/6/0', 1, 'integer'),
-  rec('/3/0/6/1', 5, 'integer'),
-  rec('/3/0/7/0', 3800, 'integer'),
-  rec('/3/0/7/1', 5000, 'integer'),
-  rec('/3/0/8/0', 125, 'integer'),
-  rec('/3/0/8/1', 900, 'integer'),
-  rec('/3/0/9', 100, 'integer'),
-  rec('/3/0/10', 15, 'integer'),
-  rec('/3/0/11/0', 0, 'integer'),
-  rec('/3/0/13', 0x5182428f, 'time'),
-  rec('/3/0/14', '+02:00', 'string'),
-  rec('/3/0/16', 'U', 'string'),
-]
-
-const hex = (h: string): Uint8Array => hexToBytes(h.replace(/\s+/g, ''))
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return e as CodecError
-  }
-  throw new Error('expected a CodecError')
-}
+const hex = hexToBytes
 
 describe('SenML CBOR: TS appendix examples', () => {
   it('decodes the Device object /3/0', () => {
-    expect(senmlCborCodec.decode(hex(DEVICE_CBOR), { basePath: p('/3/0'), models: DEVICE_MODELS })).toEqual(DEVICE_RECORDS)
+    expect(senmlCborCodec.decode(hex(DEVICE_CBOR), { basePath: p('/3/0'), models: BUILTIN_MODELS })).toEqual(DEVICE_RECORDS)
   })
 
   it('encodes the Device object to exactly those bytes (plain CBOR: no tags, no record extension)', () => {
@@ -212,54 +154,19 @@ describe('SenML CBOR: malformed input', () => {
 })
 
 describe('SenML CBOR: property round trip', () => {
-  const TYPES: ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk']
-  const typeOf = (o: number, r: number): ResourceType => TYPES[(o * 7 + r) % TYPES.length] as ResourceType
-  const models: ModelLookup = {
-    resource: (o, r) => ({ id: r, name: 'x', operations: 'RW', multiple: false, mandatory: false, type: typeOf(o, r) }),
-  }
   const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map((n) => (n >= -(2n ** 53n) && n <= 2n ** 53n ? Number(n) : n))
-  const valueOf = (type: ResourceType): fc.Arbitrary<Lwm2mRecord['value']> => {
-    switch (type) {
-      case 'string':
-      case 'corelnk':
-        return fc.string({ unit: 'binary', maxLength: 20 })
-      case 'integer':
-      case 'time':
-        return fc.oneof(int64, fc.integer({ min: -70000, max: 70000 }))
-      case 'unsigned':
-        return fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((n) => (n <= 2n ** 53n ? Number(n) : n))
-      case 'float':
-        return fc.double().map((d) => (Object.is(d, -0) ? 0 : d))
-      case 'boolean':
-        return fc.boolean()
-      case 'opaque':
-        return fc.uint8Array({ maxLength: 20 })
-      case 'objlnk':
-        return fc.record({ objectId: fc.integer({ min: 0, max: 65535 }), instanceId: fc.integer({ min: 0, max: 65535 }) })
-      default:
-        return fc.constant('')
-    }
+  const values: ValueArbitraries = {
+    string: fc.string({ unit: 'binary', maxLength: 20 }),
+    integer: fc.oneof(int64, fc.integer({ min: -70000, max: 70000 })),
+    unsigned: fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((n) => (n <= 2n ** 53n ? Number(n) : n)),
+    float: fc.double().map((d) => (Object.is(d, -0) ? 0 : d)),
+    opaque: fc.uint8Array({ maxLength: 20 }),
   }
-  const record = (timed: boolean): fc.Arbitrary<Lwm2mRecord> =>
-    fc
-      .tuple(
-        fc.option(fc.constantFrom('dev0', 'node_1'), { nil: undefined }),
-        fc.integer({ min: 0, max: 40 }),
-        fc.integer({ min: 0, max: 2 }),
-        fc.integer({ min: 0, max: 30 }),
-        fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
-        fc.oneof(fc.integer({ min: 2 ** 28, max: 2 ** 32 }), fc.double({ min: 2 ** 28, max: 2 ** 40, noNaN: true })),
-      )
-      .chain(([prefix, o, i, r, ri, time]) => {
-        const type = typeOf(o, r)
-        const path = parsePath(`${prefix ? `/${prefix}` : ''}/${o}/${i}/${r}${ri === undefined ? '' : `/${ri}`}`)
-        return valueOf(type).map((value): Lwm2mRecord => (timed ? { path, value, type, time } : { path, value, type }))
-      })
-  const pack = fc.boolean().chain((timed) => fc.array(record(timed), { maxLength: 12 }))
+  const models = SENML_MODELS
 
   it('decode(encode(records)) gives the records back', () => {
     fc.assert(
-      fc.property(pack, (records) => {
+      fc.property(senmlPackArbitrary(values, 2 ** 40), (records) => {
         expect(senmlCborCodec.decode(senmlCborCodec.encode(records, { models }), { models })).toEqual(records)
       }),
       { numRuns: 500 },

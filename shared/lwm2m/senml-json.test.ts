@@ -1,40 +1,13 @@
 import fc from 'fast-check'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { CodecError } from './errors.ts'
-import type { ModelLookup, ResourceModel } from './object-model.ts'
+import { BUILTIN_MODELS, codecError, DEVICE_RECORDS, modelsOf, rec, SENML_MODELS, senmlPackArbitrary, type ValueArbitraries } from './fixtures.test-helper.ts'
 import { parsePath } from './path.ts'
 import { senmlJsonCodec } from './senml-json.ts'
-import type { Lwm2mRecord, ResourceType } from './values.ts'
 
 const te = new TextEncoder()
 const td = new TextDecoder()
 const json = (text: string): Uint8Array => te.encode(text)
 const p = parsePath
-
-function modelsOf(types: Record<string, ResourceType>): ModelLookup {
-  return {
-    resource(objectId, resourceId) {
-      const type = types[`${objectId}/${resourceId}`]
-      return type ? ({ id: resourceId, name: `r${resourceId}`, operations: 'R', multiple: false, mandatory: false, type } satisfies ResourceModel) : undefined
-    },
-  }
-}
-
-const DEVICE_MODELS = modelsOf({
-  '3/0': 'string',
-  '3/1': 'string',
-  '3/2': 'string',
-  '3/3': 'string',
-  '3/6': 'integer',
-  '3/7': 'integer',
-  '3/8': 'integer',
-  '3/9': 'integer',
-  '3/10': 'integer',
-  '3/11': 'integer',
-  '3/13': 'time',
-  '3/14': 'string',
-  '3/16': 'string',
-})
 
 // LwM2M TS 1.1 §7.4.4: Read /3/0 of the Device object in SenML JSON.
 const DEVICE_JSON =
@@ -44,41 +17,9 @@ const DEVICE_JSON =
   '{"n":"9","v":100},{"n":"10","v":15},{"n":"11/0","v":0},{"n":"13","v":1367491215},' +
   '{"n":"14","vs":"+02:00"},{"n":"16","vs":"U"}]'
 
-const rec = (path: string, value: Lwm2mRecord['value'], type: ResourceType, time?: number): Lwm2mRecord =>
-  time === undefined ? { path: p(path), value, type } : { path: p(path), value, type, time }
-
-const DEVICE_RECORDS: Lwm2mRecord[] = [
-  rec('/3/0/0', 'Open Mobile Alliance', 'string'),
-  rec('/3/0/1', 'Lightweight M2M Client', 'string'),
-  rec('/3/0/2', '345000123', 'string'),
-  rec('/3/0/3', '1.0', 'string'),
-  rec('/3/0/6/0', 1, 'integer'),
-  rec('/3/0/6/1', 5, 'integer'),
-  rec('/3/0/7/0', 3800, 'integer'),
-  rec('/3/0/7/1', 5000, 'integer'),
-  rec('/3/0/8/0', 125, 'integer'),
-  rec('/3/0/8/1', 900, 'integer'),
-  rec('/3/0/9', 100, 'integer'),
-  rec('/3/0/10', 15, 'integer'),
-  rec('/3/0/11/0', 0, 'integer'),
-  rec('/3/0/13', 0x5182428f, 'time'),
-  rec('/3/0/14', '+02:00', 'string'),
-  rec('/3/0/16', 'U', 'string'),
-]
-
-function codecError(fn: () => unknown): CodecError {
-  try {
-    fn()
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return e as CodecError
-  }
-  throw new Error('expected a CodecError')
-}
-
 describe('SenML JSON: TS appendix examples and real devices', () => {
   it('decodes the Device object /3/0 (Wakaama layout) with models', () => {
-    expect(senmlJsonCodec.decode(json(DEVICE_JSON), { basePath: p('/3/0'), models: DEVICE_MODELS })).toEqual(DEVICE_RECORDS)
+    expect(senmlJsonCodec.decode(json(DEVICE_JSON), { basePath: p('/3/0'), models: BUILTIN_MODELS })).toEqual(DEVICE_RECORDS)
   })
 
   it('encodes the Device object /3/0 to exactly the TS example', () => {
@@ -89,7 +30,7 @@ describe('SenML JSON: TS appendix examples and real devices', () => {
     const anjay =
       '[{"bn":"/3/0/0","vs":"AVSystem"},{"bn":"/3/0/1","vs":"Anjay client"},{"bn":"/3/0/9","v":87},' +
       '{"bn":"/3/0/6/0","v":1},{"bn":"/3/0/13","v":1700000000}]'
-    expect(senmlJsonCodec.decode(json(anjay), { basePath: p('/3/0'), models: DEVICE_MODELS })).toEqual([
+    expect(senmlJsonCodec.decode(json(anjay), { basePath: p('/3/0'), models: BUILTIN_MODELS })).toEqual([
       rec('/3/0/0', 'AVSystem', 'string'),
       rec('/3/0/1', 'Anjay client', 'string'),
       rec('/3/0/9', 87, 'integer'),
@@ -251,59 +192,24 @@ describe('SenML JSON: malformed input', () => {
   ]
   it.each(cases)('%s', (_name, payload, message) => {
     const bytes = typeof payload === 'string' ? json(payload) : payload
-    const error = codecError(() => senmlJsonCodec.decode(bytes, { basePath: p('/3/0'), models: DEVICE_MODELS }))
+    const error = codecError(() => senmlJsonCodec.decode(bytes, { basePath: p('/3/0'), models: BUILTIN_MODELS }))
     expect(error.message.startsWith(message)).toBe(true)
   })
 })
 
 describe('SenML JSON: property round trip', () => {
-  const TYPES: ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk']
-  const typeOf = (o: number, r: number): ResourceType => TYPES[(o * 7 + r) % TYPES.length] as ResourceType
-  const models: ModelLookup = {
-    resource: (o, r) => ({ id: r, name: 'x', operations: 'RW', multiple: false, mandatory: false, type: typeOf(o, r) }),
+  const values: ValueArbitraries = {
+    string: fc.string({ unit: 'binary', maxLength: 20 }),
+    integer: fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }),
+    unsigned: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+    float: fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d)),
+    opaque: fc.uint8Array({ maxLength: 20 }),
   }
-  const valueOf = (type: ResourceType): fc.Arbitrary<Lwm2mRecord['value']> => {
-    switch (type) {
-      case 'string':
-      case 'corelnk':
-        return fc.string({ unit: 'binary', maxLength: 20 })
-      case 'integer':
-      case 'time':
-        return fc.integer({ min: Number.MIN_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER })
-      case 'unsigned':
-        return fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })
-      case 'float':
-        return fc.double({ noNaN: true, noDefaultInfinity: true }).map((d) => (Object.is(d, -0) ? 0 : d))
-      case 'boolean':
-        return fc.boolean()
-      case 'opaque':
-        return fc.uint8Array({ maxLength: 20 })
-      case 'objlnk':
-        return fc.record({ objectId: fc.integer({ min: 0, max: 65535 }), instanceId: fc.integer({ min: 0, max: 65535 }) })
-      default:
-        return fc.constant('')
-    }
-  }
-  const record = (timed: boolean): fc.Arbitrary<Lwm2mRecord> =>
-    fc
-      .tuple(
-        fc.option(fc.constantFrom('dev0', 'node_1'), { nil: undefined }),
-        fc.integer({ min: 0, max: 40 }),
-        fc.integer({ min: 0, max: 2 }),
-        fc.integer({ min: 0, max: 30 }),
-        fc.option(fc.integer({ min: 0, max: 3 }), { nil: undefined }),
-        fc.oneof(fc.integer({ min: 2 ** 28, max: 2 ** 32 }), fc.double({ min: 2 ** 28, max: 2 ** 33, noNaN: true })),
-      )
-      .chain(([prefix, o, i, r, ri, time]) => {
-        const type = typeOf(o, r)
-        const path = parsePath(`${prefix ? `/${prefix}` : ''}/${o}/${i}/${r}${ri === undefined ? '' : `/${ri}`}`)
-        return valueOf(type).map((value): Lwm2mRecord => (timed ? { path, value, type, time } : { path, value, type }))
-      })
-  const pack = fc.boolean().chain((timed) => fc.array(record(timed), { maxLength: 12 }))
+  const models = SENML_MODELS
 
   it('decode(encode(records)) gives the records back', () => {
     fc.assert(
-      fc.property(pack, (records) => {
+      fc.property(senmlPackArbitrary(values, 2 ** 33), (records) => {
         const decoded = senmlJsonCodec.decode(senmlJsonCodec.encode(records, { models }), { models })
         expect(decoded).toEqual(records)
       }),

@@ -1,7 +1,8 @@
+import { bytesToBase64 } from './base64.ts'
 import type { DecodeOptions, EncodeOptions, ValueCodec } from './codec.ts'
 import { ContentFormat } from './content-format.ts'
 import { CodecError } from './errors.ts'
-import { decodeSenmlPack, encodeBase64Url, encodeSenmlPack, type SenmlRecord } from './senml.ts'
+import { decodeSenmlPack, encodeSenmlPack, type SenmlRecord } from './senml.ts'
 import type { Lwm2mRecord } from './values.ts'
 
 const CODEC = 'SenML JSON'
@@ -68,7 +69,7 @@ function toJsonRecord(rec: SenmlRecord, index: number): Record<string, string | 
   } else if (rec.v !== undefined) out.v = finite(rec.v, 'v')
   if (rec.vs !== undefined) out.vs = rec.vs
   if (rec.vb !== undefined) out.vb = rec.vb
-  if (rec.vd !== undefined) out.vd = encodeBase64Url(rec.vd)
+  if (rec.vd !== undefined) out.vd = bytesToBase64(rec.vd, { url: true })
   if (rec.vlo !== undefined) out.vlo = rec.vlo
   return out
 }

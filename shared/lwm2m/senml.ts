@@ -1,3 +1,4 @@
+import { decodeBase64 } from './base64.ts'
 import type { DecodeOptions, EncodeOptions } from './codec.ts'
 import { CodecError, isCodecError } from './errors.ts'
 import { formatPath, isPathPrefixOf, parsePath, pathIds, type Lwm2mPath } from './path.ts'
@@ -127,7 +128,7 @@ function setLabel(rec: SenmlRecord, label: string, value: unknown, codec: SenmlC
       return
     case 'vd':
       if (codec === 'SenML JSON') {
-        rec.vd = decodeBase64(str(), (reason) => {
+        rec.vd = decodeVd(str(), (reason) => {
           throw new CodecError(codec, `record ${index}: "vd" ${reason}`)
         })
       } else {
@@ -397,47 +398,9 @@ function idsToPath(ids: readonly number[]): Lwm2mPath {
   }
 }
 
-// ---- Base64 for "vd" in SenML JSON ----
-
-const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789'
-const B64URL = `${B64}-_`
-const B64_VALUES = new Int8Array(128).fill(-1)
-for (let i = 0; i < 64; i++) B64_VALUES[B64URL.charCodeAt(i)] = i
-B64_VALUES['+'.charCodeAt(0)] = 62
-B64_VALUES['/'.charCodeAt(0)] = 63
-
-/** base64url without padding, as RFC 8428 §5 writes "vd". */
-export function encodeBase64Url(bytes: Uint8Array): string {
-  const chars: string[] = []
-  for (let i = 0; i < bytes.length; i += 3) {
-    const n = ((bytes[i] as number) << 16) | ((bytes[i + 1] ?? 0) << 8) | (bytes[i + 2] ?? 0)
-    chars.push(B64URL[n >> 18] as string, B64URL[(n >> 12) & 63] as string)
-    if (i + 1 < bytes.length) chars.push(B64URL[(n >> 6) & 63] as string)
-    if (i + 2 < bytes.length) chars.push(B64URL[n & 63] as string)
-  }
-  return chars.join('')
-}
-
-/** Reads base64url or standard base64, with or without padding. */
-export function decodeBase64(text: string, fail: (reason: string) => never): Uint8Array {
-  let end = text.length
-  while (end > 0 && text.charCodeAt(end - 1) === 61 /* = */ && text.length - end < 2) end--
-  if (end < text.length && text.length % 4 !== 0) fail('has wrong base64 padding')
-  if (end % 4 === 1) fail('is not base64: its length is impossible')
-  const out = new Uint8Array(Math.floor((end * 3) / 4))
-  let acc = 0
-  let bits = 0
-  let o = 0
-  for (let i = 0; i < end; i++) {
-    const c = text.charCodeAt(i)
-    const v = c < 128 ? (B64_VALUES[c] as number) : -1
-    if (v < 0) fail(`is not base64: unexpected character at position ${i}`)
-    acc = ((acc << 6) | v) & 0xffffff
-    bits += 6
-    if (bits >= 8) {
-      bits -= 8
-      out[o++] = (acc >> bits) & 0xff
-    }
-  }
-  return out
+/** Reads "vd": base64url or standard base64, with or without padding. */
+export function decodeVd(text: string, fail: (reason: string) => never): Uint8Array {
+  return decodeBase64(text, ({ kind, index }) =>
+    fail(kind === 'character' ? `is not base64: unexpected character at position ${index}` : kind === 'padding' ? 'has wrong base64 padding' : 'is not base64: its length is impossible'),
+  )
 }

@@ -1,26 +1,21 @@
 import { describe, expect, it } from 'vitest'
 import { fuzzPayloads, runFuzz } from './fuzz.test-helper.ts'
-import type { ModelLookup } from './object-model.ts'
+import { TYPE_BY_RESOURCE_ID as models } from './fixtures.test-helper.ts'
 import { makePath } from './path.ts'
 import { textCodec } from './text.ts'
-import type { ResourceType } from './values.ts'
+import { RESOURCE_TYPES } from './values.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-const TYPES: readonly ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk', 'none']
-const models: ModelLookup = {
-  resource: (_o, r) => ({ id: r, name: 'r', operations: 'RW', multiple: false, mandatory: false, type: TYPES[r] as ResourceType }),
-}
 
 const SEEDS = ['Open Mobile Alliance', '-9223372036854775808', '18446744073709551615', '-1.5E-3', '1', 'AQID/w==', '1367491215', '3:0', '</3/0>'].map(utf8)
 const TOKENS = ['-', '.', 'e', 'E+', '0', '9', '=', ':', '/', '+', '\u00e9', '\uD83D\uDE00']
 
 describe('text/plain decoder fuzz', () => {
   it('answers 100,000 mutated and random payloads, under every resource type, with a record or a CodecError', { timeout: 60_000 }, () => {
-    let n = 0
     const { decoded, rejected } = runFuzz(
       // Cycle the request path through the model's types, so each payload meets a different parser.
-      (bytes) => textCodec.decode(bytes, { basePath: makePath([9, 0, n++ % TYPES.length]), models }),
-      fuzzPayloads(SEEDS, 100_000, TOKENS, 0),
+      (bytes, i) => textCodec.decode(bytes, { basePath: makePath([9, 0, i % RESOURCE_TYPES.length]), models }),
+      fuzzPayloads(SEEDS, 100_000, { tokens: TOKENS, seed: 0 }),
     )
     expect(decoded + rejected).toBe(100_000)
     expect(decoded).toBeGreaterThan(10_000)

@@ -1,78 +1,39 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import type { DecodeOptions, EncodeOptions } from './codec.ts'
-import { CodecError } from './errors.ts'
-import type { ModelLookup } from './object-model.ts'
+import type { CodecError } from './errors.ts'
+import { BUILTIN_MODELS, codecError, FULL_RANGE_VALUES, TYPE_BY_RESOURCE_ID, valueArbitrary, type ValueArbitraries } from './fixtures.test-helper.ts'
 import { parsePath } from './path.ts'
 import { textCodec } from './text.ts'
-import { normalizeInteger, type Lwm2mRecord, type ResourceType } from './values.ts'
+import { RESOURCE_TYPES, type Lwm2mRecord, type ResourceType } from './values.ts'
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
 const text = (b: Uint8Array): string => new TextDecoder().decode(b)
 const p = parsePath
 
-// Resource id → type, for any object.
-const TYPE_BY_RESOURCE: Record<number, ResourceType> = {
-  0: 'string',
-  1: 'integer',
-  2: 'unsigned',
-  3: 'float',
-  4: 'boolean',
-  5: 'opaque',
-  6: 'time',
-  7: 'objlnk',
-  8: 'corelnk',
-  9: 'none',
-}
-const models: ModelLookup = {
-  resource: (_o, r) => {
-    const type = TYPE_BY_RESOURCE[r]
-    return type && { id: r, name: `r${r}`, operations: 'RW', multiple: false, mandatory: false, type }
-  },
-}
-// The Device object's types, for the TS examples.
-const deviceModels: ModelLookup = {
-  resource: (_o, r) => {
-    const type: ResourceType | undefined = ({ 0: 'string', 9: 'integer', 13: 'time', 14: 'string' } as Record<number, ResourceType>)[r]
-    return type && { id: r, name: `r${r}`, operations: 'R', multiple: false, mandatory: false, type }
-  },
-}
+// Resource r of any object has type RESOURCE_TYPES[r]: 0 string, 1 integer, 2 unsigned, 3 float, 4 boolean, 5 opaque, 6 time, 7 objlnk, 8 corelnk, 9 none.
+const models = TYPE_BY_RESOURCE_ID
 
 function decodeAt(path: string, payload: string | Uint8Array, options: DecodeOptions = { models }): Lwm2mRecord[] {
   return textCodec.decode(typeof payload === 'string' ? utf8(payload) : payload, { ...options, basePath: p(path) })
 }
 
-function decodeError(path: string | undefined, payload: string | Uint8Array): CodecError {
-  try {
-    textCodec.decode(typeof payload === 'string' ? utf8(payload) : payload, path === undefined ? { models } : { basePath: p(path), models })
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return e as CodecError
-  }
-  throw new Error('expected a CodecError')
-}
+const decodeError = (path: string | undefined, payload: string | Uint8Array): CodecError =>
+  codecError(() => textCodec.decode(typeof payload === 'string' ? utf8(payload) : payload, path === undefined ? { models } : { basePath: p(path), models }))
 
-function encodeError(records: Lwm2mRecord[], options: EncodeOptions = { models }): string {
-  try {
-    textCodec.encode(records, options)
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return (e as Error).message
-  }
-  throw new Error('expected a CodecError')
-}
+const encodeError = (records: Lwm2mRecord[], options: EncodeOptions = { models }): string => codecError(() => textCodec.encode(records, options)).message
 
 describe('text/plain: the TS examples (Device object)', () => {
   it('reads manufacturer, battery level and current time of /3/0', () => {
-    expect(decodeAt('/3/0/0', 'Open Mobile Alliance', { models: deviceModels })).toEqual([{ path: p('/3/0/0'), value: 'Open Mobile Alliance', type: 'string' }])
-    expect(decodeAt('/3/0/9', '100', { models: deviceModels })).toEqual([{ path: p('/3/0/9'), value: 100, type: 'integer' }])
-    expect(decodeAt('/3/0/13', '1367491215', { models: deviceModels })).toEqual([{ path: p('/3/0/13'), value: 0x5182428f, type: 'time' }])
-    expect(decodeAt('/3/0/14', '+02:00', { models: deviceModels })).toEqual([{ path: p('/3/0/14'), value: '+02:00', type: 'string' }])
+    expect(decodeAt('/3/0/0', 'Open Mobile Alliance', { models: BUILTIN_MODELS })).toEqual([{ path: p('/3/0/0'), value: 'Open Mobile Alliance', type: 'string' }])
+    expect(decodeAt('/3/0/9', '100', { models: BUILTIN_MODELS })).toEqual([{ path: p('/3/0/9'), value: 100, type: 'integer' }])
+    expect(decodeAt('/3/0/13', '1367491215', { models: BUILTIN_MODELS })).toEqual([{ path: p('/3/0/13'), value: 0x5182428f, type: 'time' }])
+    expect(decodeAt('/3/0/14', '+02:00', { models: BUILTIN_MODELS })).toEqual([{ path: p('/3/0/14'), value: '+02:00', type: 'string' }])
   })
 
   it('writes them back byte for byte', () => {
-    expect(text(textCodec.encode([{ path: p('/3/0/0'), value: 'Open Mobile Alliance' }], { models: deviceModels }))).toBe('Open Mobile Alliance')
-    expect(text(textCodec.encode([{ path: p('/3/0/13'), value: 0x5182428f }], { basePath: p('/3/0/13'), models: deviceModels }))).toBe('1367491215')
+    expect(text(textCodec.encode([{ path: p('/3/0/0'), value: 'Open Mobile Alliance' }], { models: BUILTIN_MODELS }))).toBe('Open Mobile Alliance')
+    expect(text(textCodec.encode([{ path: p('/3/0/13'), value: 0x5182428f }], { basePath: p('/3/0/13'), models: BUILTIN_MODELS }))).toBe('1367491215')
   })
 })
 
@@ -192,32 +153,16 @@ describe('text/plain: encoding', () => {
   })
 })
 
-function valueOf(type: ResourceType): fc.Arbitrary<Lwm2mRecord['value']> {
-  switch (type) {
-    case 'string':
-    case 'corelnk':
-      return fc.string({ unit: 'grapheme' })
-    case 'integer':
-    case 'time':
-      return fc.bigInt(-(2n ** 63n), 2n ** 63n - 1n).map(normalizeInteger)
-    case 'unsigned':
-      return fc.bigInt(0n, 2n ** 64n - 1n).map(normalizeInteger)
-    case 'float':
-      return fc.double({ noNaN: true, noDefaultInfinity: true })
-    case 'boolean':
-      return fc.boolean()
-    case 'opaque':
-      return fc.uint8Array({ maxLength: 64 })
-    default:
-      return fc.record({ objectId: fc.integer({ min: 0, max: 65535 }), instanceId: fc.integer({ min: 0, max: 65535 }) })
-  }
-}
+const VALUES: ValueArbitraries = { ...FULL_RANGE_VALUES, opaque: fc.uint8Array({ maxLength: 64 }) }
 
 describe('text/plain: round trips', () => {
   it('decode(encode(record)) gives the record back for every type', () => {
     const recordArb = fc
       .tuple(fc.integer({ min: 0, max: 8 }), fc.option(fc.integer({ min: 0, max: 65534 }), { nil: undefined }))
-      .chain(([r, ri]) => valueOf(TYPE_BY_RESOURCE[r] as ResourceType).map((value) => ({ path: p(ri === undefined ? `/9/1/${r}` : `/9/1/${r}/${ri}`), value, type: TYPE_BY_RESOURCE[r] as ResourceType })))
+      .chain(([r, ri]) => {
+        const type = RESOURCE_TYPES[r] as ResourceType
+        return valueArbitrary(type, VALUES).map((value) => ({ path: p(ri === undefined ? `/9/1/${r}` : `/9/1/${r}/${ri}`), value, type }))
+      })
     fc.assert(
       fc.property(recordArb, (record) => {
         const bytes = textCodec.encode([record], { basePath: record.path, models })

@@ -1,10 +1,9 @@
 import { base64ToBytes, bytesToBase64 } from './base64.ts'
-import type { DecodeOptions, EncodeOptions, ValueCodec } from './codec.ts'
+import { modelType, valueToWrite, type DecodeOptions, type EncodeOptions, type ValueCodec } from './codec.ts'
 import { ContentFormat } from './content-format.ts'
-import { CodecError, isCodecError } from './errors.ts'
-import type { ModelLookup } from './object-model.ts'
+import { CodecError } from './errors.ts'
 import { formatPath, pathDepth, pathsEqual, type Lwm2mPath } from './path.ts'
-import { coerceValue, formatObjlnk, inferType, normalizeInteger, parseObjlnk, type Lwm2mRecord, type Lwm2mValue, type Objlnk, type ResourceType } from './values.ts'
+import { formatObjlnk, normalizeInteger, parseObjlnk, type Lwm2mRecord, type Lwm2mValue, type Objlnk, type ResourceType } from './values.ts'
 import { decodeUtf8, encodeUtf8, hasLoneSurrogate } from './utf8.ts'
 
 /*
@@ -30,11 +29,6 @@ function quote(text: string): string {
 function singleValuePath(path: Lwm2mPath, what: string): Lwm2mPath {
   if (pathDepth(path) < 3) fail(`${what} ${formatPath(path)} is not a resource or resource instance path; text/plain carries one value`)
   return path
-}
-
-function modelType(models: ModelLookup | undefined, path: Lwm2mPath): ResourceType | undefined {
-  if (!models || path.objectId === undefined || path.resourceId === undefined) return undefined
-  return models.resource(path.objectId, path.resourceId)?.type
 }
 
 function parseInteger(text: string, type: 'integer' | 'unsigned' | 'time'): number | bigint {
@@ -128,14 +122,7 @@ function encode(records: readonly Lwm2mRecord[], options: EncodeOptions = {}): U
   if (records.length !== 1 || record === undefined) fail(`text/plain carries exactly one value, not ${records.length}`)
   const where = formatPath(singleValuePath(record.path, 'record path'))
   if (options.basePath && !pathsEqual(options.basePath, record.path)) fail(`record path ${where} is not the request path ${formatPath(options.basePath)}`)
-  const type = record.type ?? modelType(options.models, record.path) ?? inferType(record.value)
-  if (type === 'none') fail(`resource ${where} is executable; it has no value`)
-  let value: Lwm2mValue
-  try {
-    value = coerceValue(record.value, type)
-  } catch (e) {
-    fail(`value at ${where}: ${isCodecError(e) ? e.reason : String(e)}`)
-  }
+  const { type, value } = valueToWrite(record, options.models, CODEC)
   return encodeUtf8(formatValue(value, type, where))
 }
 

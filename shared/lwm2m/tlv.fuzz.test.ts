@@ -1,18 +1,14 @@
 import { describe, it, expect } from 'vitest'
 import { CodecError } from './errors.ts'
-import type { ModelLookup, ResourceModel } from './object-model.ts'
+import { modelsBy } from './fixtures.test-helper.ts'
+import { prng } from './fuzz.test-helper.ts'
 import { parsePath } from './path.ts'
 import type { Lwm2mPath } from './path.ts'
-import { bytesToHex, hexToBytes } from './values.ts'
-import type { ResourceType } from './values.ts'
+import { bytesToHex, hexToBytes, RESOURCE_TYPES } from './values.ts'
 import { decodeTlvEntries, tlvCodec } from './tlv.ts'
 
-const TYPES: readonly ResourceType[] = ['string', 'integer', 'unsigned', 'float', 'boolean', 'opaque', 'time', 'objlnk', 'corelnk', 'none']
-// Every resource id has some type, and a few have none, so every value decoder gets exercised.
-const models: ModelLookup = {
-  resource: (_o, r): ResourceModel | undefined =>
-    r % 11 === 10 ? undefined : { id: r, name: 'r', operations: 'RW', multiple: false, mandatory: false, type: TYPES[r % 11] as ResourceType },
-}
+// Every resource id has some type, and one in 11 is unknown (index 10 is past the types), so every value decoder gets exercised.
+const models = modelsBy((_o, r) => RESOURCE_TYPES[r % 11])
 
 const SEEDS = [
   // Device /3/0 (TS 1.0 example), wrapped in its instance, the Access Control /2 example, and small pieces.
@@ -27,17 +23,6 @@ const SEEDS = [
 ].map(hexToBytes)
 
 const BASES: Lwm2mPath[] = ['/3', '/3/0', '/3/0/6', '/3/0/6/1', '/2', '/dev0/3/0', '/9000/0/9'].map(parsePath)
-
-// Deterministic PRNG (mulberry32), so a failure reproduces.
-function prng(seed: number): () => number {
-  let a = seed
-  return () => {
-    a = (a + 0x6d2b79f5) | 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 function mutate(rand: () => number, int: (n: number) => number): Uint8Array {
   const pick = int(10)

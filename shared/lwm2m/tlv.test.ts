@@ -1,65 +1,28 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { CodecError } from './errors.ts'
-import type { ModelLookup, ResourceModel } from './object-model.ts'
+import { BUILTIN_MODELS, codecError, DEVICE_RECORDS, modelsBy, modelsOf, rec, valueArbitrary, type ValueArbitraries } from './fixtures.test-helper.ts'
 import { parsePath } from './path.ts'
 import { bytesToHex, hexToBytes, normalizeInteger } from './values.ts'
 import type { Lwm2mRecord, ResourceType } from './values.ts'
 import { decodeTlvEntries, encodeTlvEntries, legacyTlvCodec, tlvCodec } from './tlv.ts'
 
-type Spec = readonly [type: ResourceType, multiple?: boolean]
-
-/** A tiny model lookup: Device (/3), Access Control (/2) and a test object 9000 with one resource per type. */
-function lookup(objects: Record<number, Record<number, Spec>>): ModelLookup {
-  return {
-    resource(objectId, resourceId): ResourceModel | undefined {
-      const spec = objects[objectId]?.[resourceId]
-      if (spec === undefined) return undefined
-      const [type, multiple = false] = spec
-      return { id: resourceId, name: `r${resourceId}`, operations: 'RW', multiple, mandatory: false, type }
-    },
-  }
-}
-
-const models = lookup({
-  2: { 0: ['integer'], 1: ['integer'], 2: ['integer', true], 3: ['integer'] },
-  3: {
-    0: ['string'], 1: ['string'], 2: ['string'], 3: ['string'],
-    6: ['integer', true], 7: ['integer', true], 8: ['integer', true], 9: ['integer'], 10: ['integer'],
-    11: ['integer', true], 13: ['time'], 14: ['string'], 15: ['string'], 16: ['string'],
-    17: ['string'], 18: ['string'], 19: ['string'], 20: ['integer'], 21: ['integer'],
+// Device (/3) and Access Control (/2) as built in, and a test object 9000 with one resource per type.
+const models = modelsOf(
+  {
+    '9000/0': 'integer', '9000/1': 'unsigned', '9000/2': 'float', '9000/3': 'boolean', '9000/4': 'string', '9000/5': 'corelnk',
+    '9000/6': 'time', '9000/7': 'objlnk', '9000/8': 'opaque', '9000/9': 'none', '9000/10': 'integer',
   },
-  9000: {
-    0: ['integer'], 1: ['unsigned'], 2: ['float'], 3: ['boolean'], 4: ['string'], 5: ['corelnk'],
-    6: ['time'], 7: ['objlnk'], 8: ['opaque'], 9: ['none'], 10: ['integer', true],
-  },
-})
+  BUILTIN_MODELS,
+)
 
 const hex = hexToBytes
 const p = parsePath
 const decode = (bytes: Uint8Array, base: string) => tlvCodec.decode(bytes, { basePath: p(base), models })
-const encode = (records: Lwm2mRecord[], base: string) => bytesToHex(tlvCodec.encode(records, { basePath: p(base), models }))
-const rec = (path: string, value: Lwm2mRecord['value'], type: ResourceType): Lwm2mRecord => ({ path: p(path), value, type })
+const encode = (records: readonly Lwm2mRecord[], base: string) => bytesToHex(tlvCodec.encode(records, { basePath: p(base), models }))
 
-function decodeError(bytes: Uint8Array, base: string): CodecError {
-  try {
-    decode(bytes, base)
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return e as CodecError
-  }
-  throw new Error('expected a CodecError')
-}
-
-function encodeError(records: Lwm2mRecord[], base: string): CodecError {
-  try {
-    encode(records, base)
-  } catch (e) {
-    expect(e).toBeInstanceOf(CodecError)
-    return e as CodecError
-  }
-  throw new Error('expected a CodecError')
-}
+const decodeError = (bytes: Uint8Array, base: string): CodecError => codecError(() => decode(bytes, base))
+const encodeError = (records: Lwm2mRecord[], base: string): CodecError => codecError(() => encode(records, base))
 
 // LwM2M TS 1.0 §6.4.3.1 example: Read /3/0 on a single-instance Device object (121 bytes).
 const DEVICE_TLV =
@@ -76,25 +39,6 @@ const DEVICE_TLV =
   ' C4 0D 51 82 42 8F' + // 13 Current time 0x5182428F
   ' C6 0E 2B 30 32 3A 30 30' + // 14 UTC offset "+02:00"
   ' C1 10 55' // 16 Binding "U"
-
-const DEVICE_RECORDS: Lwm2mRecord[] = [
-  rec('/3/0/0', 'Open Mobile Alliance', 'string'),
-  rec('/3/0/1', 'Lightweight M2M Client', 'string'),
-  rec('/3/0/2', '345000123', 'string'),
-  rec('/3/0/3', '1.0', 'string'),
-  rec('/3/0/6/0', 1, 'integer'),
-  rec('/3/0/6/1', 5, 'integer'),
-  rec('/3/0/7/0', 3800, 'integer'),
-  rec('/3/0/7/1', 5000, 'integer'),
-  rec('/3/0/8/0', 125, 'integer'),
-  rec('/3/0/8/1', 900, 'integer'),
-  rec('/3/0/9', 100, 'integer'),
-  rec('/3/0/10', 15, 'integer'),
-  rec('/3/0/11/0', 0, 'integer'),
-  rec('/3/0/13', 0x5182428f, 'time'),
-  rec('/3/0/14', '+02:00', 'string'),
-  rec('/3/0/16', 'U', 'string'),
-]
 
 // LwM2M TS 1.0 §6.4.3.1 example: Read /2 on Access Control with instances 0 and 2.
 const ACL_TLV =
@@ -399,30 +343,15 @@ describe('TLV malformed input', () => {
 describe('TLV property round trip', () => {
   const TYPES: readonly ResourceType[] = ['integer', 'unsigned', 'float', 'boolean', 'string', 'corelnk', 'time', 'objlnk', 'opaque']
   const typeOf = (resourceId: number): ResourceType => TYPES[resourceId % TYPES.length] as ResourceType
-  const propModels: ModelLookup = {
-    resource: (_o, r) => ({ id: r, name: 'r', operations: 'RW', multiple: false, mandatory: false, type: typeOf(r) }),
-  }
+  const propModels = modelsBy((_o, r) => typeOf(r))
   const int64 = fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }).map(normalizeInteger)
   const smallInt = fc.oneof(fc.integer({ min: -200, max: 200 }), fc.integer(), int64)
-  const valueFor = (type: ResourceType): fc.Arbitrary<Lwm2mRecord['value']> => {
-    switch (type) {
-      case 'integer':
-      case 'time':
-        return smallInt
-      case 'unsigned':
-        return fc.oneof(fc.nat(70000), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(normalizeInteger))
-      case 'float':
-        return fc.oneof(fc.double(), fc.float())
-      case 'boolean':
-        return fc.boolean()
-      case 'string':
-      case 'corelnk':
-        return fc.string({ unit: 'grapheme', maxLength: 300 })
-      case 'objlnk':
-        return fc.record({ objectId: fc.nat(65535), instanceId: fc.nat(65535) })
-      default:
-        return fc.uint8Array({ maxLength: 300 })
-    }
+  const values: ValueArbitraries = {
+    string: fc.string({ unit: 'grapheme', maxLength: 300 }),
+    integer: smallInt,
+    unsigned: fc.oneof(fc.nat(70000), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(normalizeInteger)),
+    float: fc.oneof(fc.double(), fc.float()),
+    opaque: fc.uint8Array({ maxLength: 300 }),
   }
   const id = fc.oneof(fc.nat(20), fc.nat(65534))
   // Unique (instance, resource) slots, each a single value or a few resource instances, typed by resource id.
@@ -434,7 +363,7 @@ describe('TLV property round trip', () => {
       fc.tuple(
         ...paths.map((path) => {
           const type = typeOf(p(path).resourceId as number)
-          return valueFor(type).map((value): Lwm2mRecord => ({ path: p(path), value, type }))
+          return valueArbitrary(type, values).map((value): Lwm2mRecord => ({ path: p(path), value, type }))
         }),
       ),
     )

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CodecError } from './errors.ts'
+import { codecError } from './fixtures.test-helper.ts'
 import { decodeUtf8, firstInvalidUtf8, hasLoneSurrogate } from './utf8.ts'
 
 describe('utf8', () => {
@@ -20,15 +20,7 @@ describe('utf8', () => {
       [[0xff], 0],
     ]
     for (const [bytes, offset] of cases) {
-      const e = (() => {
-        try {
-          decodeUtf8(new Uint8Array(bytes), 'Link format', 10)
-        } catch (e) {
-          return e
-        }
-      })()
-      expect(e).toBeInstanceOf(CodecError)
-      expect((e as CodecError).message).toBe(`Link format: invalid UTF-8 at offset ${10 + offset}`)
+      expect(codecError(() => decodeUtf8(new Uint8Array(bytes), 'Link format', 10)).message).toBe(`Link format: invalid UTF-8 at offset ${10 + offset}`)
     }
   })
 

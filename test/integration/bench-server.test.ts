@@ -1,0 +1,75 @@
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { describe, expect, it } from 'vitest'
+
+const BIN = fileURLToPath(new URL('../../bin/objecttwin.js', import.meta.url))
+
+const SUMMARY_KEYS = [
+  'registrations_per_s',
+  'reads_per_s',
+  'read_p50_ms',
+  'read_p99_ms',
+  'samples_per_s',
+  'notify_p50_ms',
+  'notify_p99_ms',
+  'rss_1k_mb',
+  'rss_10k_mb',
+  'nodelib_reads_per_s',
+  'x_nodelib',
+]
+
+/** Runs the real launcher, as `npx objecttwin` would; kills it by PID if it outlives the timeout. */
+function objecttwin(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
+    const timer = setTimeout(() => {
+      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
+      reject(new Error(`objecttwin ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${stderr}`))
+    }, timeoutMs)
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+describe('objecttwin bench server', () => {
+  it('runs a tiny fleet against both servers and ends with a summary line holding every key', async () => {
+    const r = await objecttwin(['bench', 'server', '--clients', '20', '--duration', '1', '--concurrency', '10', '--streams', '5', '--rss-clients', '40'], 120_000)
+    expect(r.stderr).not.toMatch(/Error|^objecttwin: /m)
+    expect(r.code).toBe(0)
+    const lines = r.stdout.trimEnd().split('\n')
+    expect(lines[0]).toMatch(/^server\s+measure\s+value\s+detail$/)
+    expect(r.stdout).toMatch(/^lwm2m-node-lib\s+reads\/s/m)
+    const last = lines.at(-1) ?? ''
+    expect(last).toMatch(/^summary: /)
+    const pairs = new Map(
+      last
+        .slice('summary: '.length)
+        .split(' ')
+        .map((pair) => pair.split('=') as [string, string]),
+    )
+    for (const key of SUMMARY_KEYS) {
+      expect(pairs.has(key), `summary has ${key}`).toBe(true)
+      expect(pairs.get(key), `${key} is a plain number`).toMatch(/^-?\d+(\.\d+)?$/)
+    }
+  }, 150_000)
+
+  it('refuses a bad option with a one-line reason and a non-zero exit', async () => {
+    const r = await objecttwin(['bench', 'server', '--clients', 'many'], 20_000)
+    expect(r.code).toBe(1)
+    expect(r.stderr.trim()).toBe('objecttwin: --clients must be a whole number of at least 1, not "many"')
+    expect(r.stdout).toBe('')
+  })
+
+  it('lists the server bench under bench --help', async () => {
+    const r = await objecttwin(['bench', '--help'], 20_000)
+    expect(r.code).toBe(0)
+    expect(r.stdout).toMatch(/^\s+server \[options\]/m)
+  })
+})
