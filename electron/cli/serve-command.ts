@@ -13,6 +13,7 @@ interface ServeOptions {
   dataDir: string
   token?: string
   memory?: boolean
+  reobserve?: boolean
 }
 
 function port(value: string, name: string): number {
@@ -30,6 +31,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--coap-port <port>', 'CoAP/UDP port (0 = any free port)', '5683')
     .option('--data-dir <dir>', 'where registrations and history are kept', join(homedir(), '.objecttwin'))
     .option('--memory', 'keep nothing on disk (for trials and tests)')
+    .option('--reobserve', "re-establish a client's observations when it registers again")
     .option('--token <token>', 'bearer token the API requires (generated when the host is not loopback)')
     .action(async (options: ServeOptions) => {
       const httpPort = port(options.httpPort, '--http-port')
@@ -41,7 +43,12 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       }
       let service: ConsoleService
       try {
-        service = await ConsoleService.create({ coapHost: options.host, coapPort, ...(options.memory ? {} : { dataDir: options.dataDir }) })
+        service = await ConsoleService.create({
+          coapHost: options.host,
+          coapPort,
+          ...(options.memory ? {} : { dataDir: options.dataDir }),
+          ...(options.reobserve ? { reobserveOnRegister: true } : {}),
+        })
       } catch (e) {
         throw new CliError((e as Error).message)
       }

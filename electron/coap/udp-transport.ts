@@ -20,6 +20,8 @@ export interface UdpTransportOptions {
   readonly host4?: string
   /** Address to bind the IPv6 socket to; default none (skip IPv6). "::1" or "::" to enable. */
   readonly host6?: string
+  /** When true, a host without IPv6 still listens on IPv4 alone instead of failing. */
+  readonly host6Optional?: boolean
   /** Port for both families; 0 means any free port (each family then gets its own). */
   readonly port?: number
   readonly defaultTimeoutMs?: number
@@ -60,7 +62,22 @@ export class UdpTransport implements CoapTransport {
     const host4 = this.options.host4 ?? '127.0.0.1'
     const port = this.options.port ?? 0
     if (host4 !== '') this.families.set('udp4', await this.bind('udp4', host4, port))
-    if (this.options.host6) this.families.set('udp6', await this.bind('udp6', this.options.host6, port))
+    const host6 = this.options.host6
+    if (host6) {
+      // Same port number for both families when we can, so one "coap=<port>" serves both.
+      const port4 = this.families.get('udp4')?.port
+      const tries = port === 0 && port4 !== undefined ? [port4, 0] : [port]
+      let lastError: unknown
+      for (const p of tries) {
+        try {
+          this.families.set('udp6', await this.bind('udp6', host6, p))
+          break
+        } catch (e) {
+          lastError = e
+        }
+      }
+      if (!this.families.has('udp6') && !(this.options.host6Optional && this.families.has('udp4'))) throw lastError
+    }
     return { port4: this.families.get('udp4')?.port, port6: this.families.get('udp6')?.port }
   }
 

@@ -25,6 +25,18 @@ export interface ConsoleOptions {
   readonly maxClients?: number
 }
 
+/**
+ * One UDP endpoint per address family: loopback and wildcard hosts get their IPv6 twin too
+ * (optional, so a host without IPv6 still starts); a specific address gets only its own family.
+ */
+function endpointsFor(host: string): { host4: string; host6?: string; host6Optional?: boolean } {
+  if (host === '::') return { host4: '0.0.0.0', host6: '::', host6Optional: true }
+  if (host.includes(':')) return { host4: '', host6: host }
+  if (host === '0.0.0.0') return { host4: host, host6: '::', host6Optional: true }
+  if (host === 'localhost' || host.startsWith('127.')) return { host4: host === 'localhost' ? '127.0.0.1' : host, host6: '::1', host6Optional: true }
+  return { host4: host }
+}
+
 export interface DmOptions {
   readonly format?: string
   readonly timeoutMs?: number
@@ -42,18 +54,22 @@ export class ConsoleService {
   private readonly db: DatabaseSync
   private closed = false
 
-  private constructor(server: Lwm2mServer, registry: ObjectRegistry, transport: UdpTransport, db: DatabaseSync, coapPort: number) {
+  /** The CoAP port of each address family that is open. */
+  readonly coapPorts: { readonly ipv4?: number; readonly ipv6?: number }
+
+  private constructor(server: Lwm2mServer, registry: ObjectRegistry, transport: UdpTransport, db: DatabaseSync, ports: { port4?: number; port6?: number }) {
     this.server = server
     this.registry = registry
     this.transport = transport
     this.db = db
-    this.coapPort = coapPort
+    this.coapPort = ports.port4 ?? ports.port6 ?? 0
+    this.coapPorts = { ...(ports.port4 !== undefined ? { ipv4: ports.port4 } : {}), ...(ports.port6 !== undefined ? { ipv6: ports.port6 } : {}) }
   }
 
   static async create(options: ConsoleOptions = {}): Promise<ConsoleService> {
     const db = openDatabase(options.dataDir ? join(options.dataDir, 'objecttwin.db') : ':memory:')
     const host = options.coapHost ?? '127.0.0.1'
-    const transport = new UdpTransport(host.includes(':') ? { host4: '', host6: host, port: options.coapPort ?? 5683 } : { host4: host, port: options.coapPort ?? 5683 })
+    const transport = new UdpTransport({ ...endpointsFor(host), port: options.coapPort ?? 5683 })
     let ports: { port4?: number; port6?: number }
     try {
       ports = await transport.listen()
@@ -71,7 +87,7 @@ export class ConsoleService {
       ...(options.maxClients !== undefined ? { maxClients: options.maxClients } : {}),
     })
     await server.start()
-    return new ConsoleService(server, registry, transport, db, ports.port4 ?? ports.port6 ?? 0)
+    return new ConsoleService(server, registry, transport, db, ports)
   }
 
   /** Idempotent: a second close (e.g. a second SIGINT) is a no-op. */
@@ -87,8 +103,8 @@ export class ConsoleService {
     return this.server.onEvent(listener)
   }
 
-  health(): { status: 'ok'; clients: number; coapPort: number } {
-    return { status: 'ok', clients: this.server.listClients().length, coapPort: this.coapPort }
+  health(): { status: 'ok'; clients: number; coapPort: number; coapPorts: { ipv4?: number; ipv6?: number } } {
+    return { status: 'ok', clients: this.server.listClients().length, coapPort: this.coapPort, coapPorts: this.coapPorts }
   }
 
   listClients(): ClientInfo[] {
