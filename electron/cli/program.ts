@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { registerBenchCommand } from './bench-command.ts'
 import { registerCodecCommands } from './codec-commands.ts'
 import { registerServeCommand } from './serve-command.ts'
+import { registerSimCommand } from './sim-command.ts'
 
 /** Where a command writes; tests pass their own to capture output. */
 export interface CliIo {
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerServeCommand(program, io)
   registerCodecCommands(program, io)
   registerBenchCommand(program, io)
+  registerSimCommand(program, io)
   return program
 }
 
