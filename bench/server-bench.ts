@@ -375,7 +375,8 @@ export async function runServerBench(options: ServerBenchOptions, progress: (lin
   return { rows, summary: orderSummary(summary, options.nodelib) }
 }
 
-const SUMMARY_ORDER = [
+/** The keys of the summary line, in order (the nodelib ones only when lwm2m-node-lib was measured). */
+export const SUMMARY_KEYS: readonly string[] = [
   'registrations_per_s',
   'reads_per_s',
   'read_p50_ms',
@@ -393,6 +394,6 @@ const SUMMARY_ORDER = [
 
 function orderSummary(summary: Record<string, number>, nodelib: boolean): Record<string, number> {
   const out: Record<string, number> = {}
-  for (const key of SUMMARY_ORDER) if (key in summary || !key.includes('nodelib') || nodelib) out[key] = summary[key] ?? 0
+  for (const key of SUMMARY_KEYS) if (key in summary || !key.includes('nodelib') || nodelib) out[key] = summary[key] ?? 0
   return out
 }

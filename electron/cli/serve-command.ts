@@ -5,6 +5,7 @@ import type { Command } from 'commander'
 import { ConsoleService } from '../console/console-service.ts'
 import { isLoopback, startHttpApi } from '../console/http-api.ts'
 import { CliError, type CliIo } from './program.ts'
+import { shutdownSignal } from './shutdown-signal.ts'
 
 interface ServeOptions {
   host: string
@@ -60,15 +61,7 @@ export function registerServeCommand(program: Command, io: CliIo): void {
         throw new CliError(`cannot open the HTTP port ${options.host}:${httpPort}: ${(e as Error).message}`)
       }
       io.out(`listening http=${http.port} coap=${service.coapPort}`)
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop)
-          process.off('SIGTERM', stop)
-          resolve()
-        }
-        process.on('SIGINT', stop)
-        process.on('SIGTERM', stop)
-      })
+      await shutdownSignal()
       await http.app.close()
       await service.close()
     })

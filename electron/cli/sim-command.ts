@@ -5,6 +5,7 @@ import type { LinkSettings } from '../ble/virtual/link-model.ts'
 import { createSensors, parseSensorList } from '../ble/virtual/sensors/index.ts'
 import { VirtualRadio } from '../ble/virtual/virtual-radio.ts'
 import { CliError, type CliIo } from './program.ts'
+import { shutdownSignal } from './shutdown-signal.ts'
 
 interface SimOptions {
   pty: string
@@ -74,15 +75,7 @@ export function registerSimCommand(program: Command, io: CliIo): void {
       server.on('error', (e) => io.err(`objecttwin sim: ${e.message}`))
       io.out(`serving ${options.pty} -> ${server.device ?? '?'} controller ${server.controller.address} socat pid ${server.pid ?? '?'}`)
       io.out(`open it with noble: withBindings('hci', { hciDriver: 'uart', bindParams: { uart: { port: '${options.pty}' } } })`)
-      await new Promise<void>((resolve) => {
-        const stop = (): void => {
-          process.off('SIGINT', stop)
-          process.off('SIGTERM', stop)
-          resolve()
-        }
-        process.on('SIGINT', stop)
-        process.on('SIGTERM', stop)
-      })
+      await shutdownSignal()
       for (const s of sensors) s.dispose()
       await radio.close()
       io.out('stopped')

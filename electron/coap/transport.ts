@@ -47,6 +47,10 @@ export interface IncomingRequest {
   readonly peer: CoapPeer
   /** The DTLS PSK identity the peer authenticated with; undefined on plain UDP. */
   readonly identity?: string
+  /** Observe option (RFC 7641): 0 asks to observe, 1 cancels an observation. */
+  readonly observe?: number
+  /** The request token in hex: an observation is known by its token. */
+  readonly token?: string
 }
 
 export interface ResponseOptions {
@@ -55,7 +59,33 @@ export interface ResponseOptions {
 }
 
 export interface Responder {
+  /** Answers once; on an observe request this answer carries no Observe option, so nothing is observed. */
   respond(code: string, payload?: Uint8Array | string, options?: ResponseOptions): void
+  /**
+   * Only on a GET or FETCH with Observe 0: answers 2.05 with an Observe option and keeps the token
+   * open for notifications.
+   */
+  readonly observe?: (payload: Uint8Array, options?: ResponseOptions) => NotificationChannel
+}
+
+export interface NotifyOptions {
+  readonly contentFormat?: number
+  /** Default true (CON); false sends a NON notification. */
+  readonly confirmable?: boolean
+}
+
+/** Why an observation ended on the observed side. */
+export type ChannelCloseReason = 'reset' | 'closed' | 'failed'
+
+/** The notifying end of one observation (RFC 7641), held by the observed endpoint. */
+export interface NotificationChannel {
+  /** Sends a 2.05 notification; false once the channel is closed. */
+  notify(payload: Uint8Array, options?: NotifyOptions): boolean
+  /** Ends the observation; with a code (e.g. "4.04") the observer is told why in a last message without Observe. */
+  close(code?: string, payload?: Uint8Array | string): void
+  /** Called once: the observer answered a notification with RST ("reset"), sending failed, or close() was called. */
+  onClose(listener: (reason: ChannelCloseReason) => void): void
+  readonly closed: boolean
 }
 
 export type RequestHandler = (request: IncomingRequest, responder: Responder) => void

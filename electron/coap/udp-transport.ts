@@ -1,7 +1,8 @@
 import { randomFillSync } from 'node:crypto'
 import { createSocket, type Socket } from 'node:dgram'
-import { Agent, createServer, type IncomingMessage, type OutgoingMessage, type Server } from 'coap'
+import { Agent, createServer, ObserveWriteStream, type IncomingMessage, type OutgoingMessage, type Server } from 'coap'
 import { stringOptions, uintOption, type RawOption } from './coap-options.ts'
+import { NotificationIds, ObserveChannel, respondWithoutObserve } from './observe-channel.ts'
 import {
   TransportError,
   type CoapMethod,
@@ -12,6 +13,7 @@ import {
   type IncomingRequest,
   type ObserveHandle,
   type RequestHandler,
+  type Responder,
   type ResponseOptions,
 } from './transport.ts'
 
@@ -47,6 +49,7 @@ export class UdpTransport implements CoapTransport {
   private readonly families = new Map<'udp4' | 'udp6', Family>()
   private handler: RequestHandler = (_req, res) => res.respond('5.03', 'server not ready')
   private closed = false
+  private readonly notificationIds = new NotificationIds()
 
   private readonly options: UdpTransportOptions
 
@@ -102,14 +105,24 @@ export class UdpTransport implements CoapTransport {
     keepOnlyBytesOfSentResponses(server)
     answerErrorsToTheirSender(server, socket)
     reassembleBlocksAcrossTokens(server)
+    keepOptionsOfLaterBlocks(server)
     const agent = new Agent({ socket })
     agent.on('error', () => undefined)
+    socket.on('message', (msg: Buffer, rinfo) => {
+      // An empty RST (type 3, code 0.00) may answer one of our NON notifications, which node-coap does not track.
+      if (msg.length === 4 && (((msg[0] as number) >> 4) & 0x03) === 3 && msg[1] === 0) {
+        this.notificationIds.reset({ address: rinfo.address, port: rinfo.port }, ((msg[2] as number) << 8) | (msg[3] as number))
+      }
+    })
     return { socket, server, agent, port: socket.address().port }
   }
 
-  private dispatch(req: IncomingMessage, res: OutgoingMessage): void {
+  private dispatch(req: IncomingMessage, res: OutgoingMessage | ObserveWriteStream): void {
     const options = (req as unknown as { options: RawOption[] }).options
     const method = req.method as string
+    const peer = { address: req.rsinfo.address, port: req.rsinfo.port }
+    if (res instanceof ObserveWriteStream) return this.dispatchObserve(req, res, options, peer)
+    captureOptionsOfFirstBlock(res)
     const respond = (code: string, payload?: Uint8Array | string, opts: ResponseOptions = {}): void => {
       res.code = code
       if (opts.contentFormat !== undefined) res.setOption('Content-Format', opts.contentFormat)
@@ -123,20 +136,44 @@ export class UdpTransport implements CoapTransport {
       return
     }
     if (!METHODS.has(method)) return respond('4.05', `method ${method} not allowed`)
+    this.deliver(req, method as CoapMethod, options, peer, { respond })
+  }
+
+  /** Hands the request to the handler; a handler that throws is answered 5.00. */
+  private deliver(req: IncomingMessage, method: CoapMethod, options: RawOption[], peer: CoapPeer, responder: Responder): void {
     const request: IncomingRequest = {
-      method: method as CoapMethod,
+      method,
       pathSegments: stringOptions(options, 'Uri-Path'),
       query: stringOptions(options, 'Uri-Query'),
       contentFormat: uintOption(options, 'Content-Format'),
       accept: uintOption(options, 'Accept'),
       payload: req.payload ?? Buffer.alloc(0),
-      peer: { address: req.rsinfo.address, port: req.rsinfo.port },
+      peer,
+      ...observeFields(req, options),
     }
     try {
-      this.handler(request, { respond })
+      this.handler(request, responder)
     } catch (e) {
-      respond('5.00', `internal error: ${(e as Error).message}`)
+      responder.respond('5.00', `internal error: ${(e as Error).message}`)
     }
+  }
+
+  /** A GET or FETCH with Observe 0: node-coap answers it through an observe stream. */
+  private dispatchObserve(req: IncomingMessage, stream: ObserveWriteStream, options: RawOption[], peer: CoapPeer): void {
+    // node-coap throws from an observe stream with no error listener (e.g. a notification too large to send).
+    stream.on('error', () => undefined)
+    let answered = false
+    const respond = (code: string, payload?: Uint8Array | string, opts: ResponseOptions = {}): void => {
+      if (answered) return
+      answered = true
+      respondWithoutObserve(stream, code, payload === undefined ? undefined : Buffer.from(payload), opts)
+    }
+    const observe = (payload: Uint8Array, opts: ResponseOptions = {}): ObserveChannel => {
+      if (answered) throw new Error('this observe request is already answered')
+      answered = true
+      return new ObserveChannel(stream, peer, this.notificationIds).open(payload, opts)
+    }
+    this.deliver(req, req.method as CoapMethod, options, peer, { respond, observe })
   }
 
   private familyFor(peer: CoapPeer): Family {
@@ -180,7 +217,10 @@ export class UdpTransport implements CoapTransport {
         const stream = observing ? (res as IncomingMessage & { close(eager?: boolean): void }) : undefined
         if (stream && onNotification) {
           if (!response.code.startsWith('2.')) stream.close()
-          else stream.on('data', () => onNotification(toResponse(res)))
+          else {
+            stream.on('data', () => onNotification(toResponse(res)))
+            deliverFinalNotification(stream, onNotification)
+          }
         }
         resolve({ response, token: (req as unknown as { _packet: { token: Buffer } })._packet.token, ...(stream ? { stream } : {}) })
       })
@@ -267,7 +307,8 @@ function keepOnlyBytesOfSentResponses(server: Server): void {
   lru.set = (key, value) => {
     const result = set(key, value)
     const type = ((value[0] ?? 0) >> 4) & 0x03 // 0 CON, 1 NON, 2 ACK, 3 RST
-    if (type !== 0 && value.response === undefined) {
+    // Observe streams included: an RST or a duplicate request never finds their NON or ACK entries by the stream.
+    if (type !== 0) {
       // node-coap attaches the sender and sends right after set(): trim once that is done.
       queueMicrotask(() => {
         if (lru.peek(key) !== value) return
@@ -318,6 +359,71 @@ function reassembleBlocksAcrossTokens(server: Server): void {
     const uri = (packet.options ?? []).filter((o) => o.name === 'Uri-Path' || o.name === 'Uri-Query').map((o) => `${o.name}=${String(o.value)}`)
     return `${request.rsinfo.address}:${request.rsinfo.port} ${packet.code ?? ''} ${uri.join('&')}`
   }
+}
+
+const BLOCK_OPTIONS: ReadonlySet<unknown> = new Set(['Block2', 'ETag', 'Size2'])
+
+interface BlockCacheEntry {
+  readonly buffer: Buffer
+  readonly options: RawOption[]
+}
+
+/**
+ * A response too large for one datagram goes out block by block, the later blocks from a cache. node-coap
+ * copies the response's options into that cache right after the request event, before an asynchronous
+ * handler has answered, and empties them again with each block it serves: later blocks, and so the
+ * reassembled response, lost the Content-Format. The options are taken from the first block instead
+ * (captureOptionsOfFirstBlock) and kept while the same payload is served.
+ */
+function keepOptionsOfLaterBlocks(server: Server): void {
+  const s = server as unknown as { saveAdditionalBlock2Options?: unknown; _block2Cache?: { add(key: string, entry: BlockCacheEntry): void; get(key: string): BlockCacheEntry | undefined } }
+  const cache = s._block2Cache
+  if (!cache || typeof cache.add !== 'function' || typeof cache.get !== 'function') return
+  s.saveAdditionalBlock2Options = () => undefined
+  const add = cache.add.bind(cache)
+  cache.add = (key, entry) => {
+    const old = cache.get(key)
+    add(key, old && old.buffer === entry.buffer && entry.options.length === 0 ? { ...entry, options: old.options } : entry)
+  }
+}
+
+function captureOptionsOfFirstBlock(res: OutgoingMessage): void {
+  const r = res as unknown as { _addCacheEntry?: (key: string, entry: BlockCacheEntry) => void; _packet: { options?: RawOption[] } }
+  const add = r._addCacheEntry
+  if (typeof add !== 'function') return
+  r._addCacheEntry = (key, entry) => add(key, { ...entry, options: (r._packet.options ?? []).filter((o) => !BLOCK_OPTIONS.has(o.name)) })
+}
+
+interface RawPacket {
+  readonly code: string
+  readonly payload?: Buffer
+  readonly options?: RawOption[]
+}
+
+/**
+ * A notification with an error code and no Observe option ends an observation (RFC 7641 §3.2, e.g. 4.04
+ * when the resource was deleted); node-coap's observe stream drops it as out of sequence. It is handed
+ * on here, and the stream closed.
+ */
+function deliverFinalNotification(stream: IncomingMessage & { close(eager?: boolean): void }, onNotification: (n: CoapResponse) => void): void {
+  const s = stream as unknown as { append?: (packet: RawPacket, firstPacket?: boolean) => void }
+  const append = s.append?.bind(stream)
+  if (!append) return
+  s.append = (packet, firstPacket) => {
+    if (!firstPacket && !packet.code.startsWith('2.') && !(packet.options ?? []).some((o) => o.name === 'Observe')) {
+      const contentFormat = uintOption(packet.options, 'Content-Format')
+      onNotification({ code: packet.code, payload: packet.payload ?? new Uint8Array(0), ...(contentFormat !== undefined ? { contentFormat } : {}) })
+      stream.close()
+      return
+    }
+    append(packet, firstPacket)
+  }
+}
+
+function observeFields(req: IncomingMessage, options: RawOption[]): { observe?: number; token?: string } {
+  const observe = uintOption(options, 'Observe')
+  const token = (req as unknown as { _packet?: { token?: Buffer } })._packet?.token
+  return { ...(observe !== undefined ? { observe } : {}), ...(token && token.length > 0 ? { token: token.toString('hex') } : {}) }
 }
 
 function toResponse(res: IncomingMessage): CoapResponse {

@@ -96,6 +96,21 @@ const ROOT: Lwm2mPath = {}
 
 type Decoded = { records?: RecordJson[]; decodeError?: string }
 
+/**
+ * Records encoded in `format`; undefined when the format cannot carry them and, the format not being the caller's
+ * choice (`pinned`), the next one may be tried.
+ */
+function encodeIn(format: number, records: readonly Lwm2mRecord[], basePath: Lwm2mPath, models: ModelLookup, pinned: boolean): Result<Uint8Array> | undefined {
+  const codec = codecFor(format)
+  if (!codec) return fail('unsupported', `content-format ${format} cannot carry values`)
+  try {
+    return ok(codec.encode(records, { basePath, models }))
+  } catch (e) {
+    if (pinned || !isCodecError(e)) return fail('invalid_input', (e as Error).message)
+    return undefined
+  }
+}
+
 const negotiable = (c: Client): { lwm2mVersion: string; contentFormats: readonly number[]; refused: ReadonlySet<number> } => ({
   lwm2mVersion: c.params.lwm2mVersion,
   contentFormats: c.objects.contentFormats,
@@ -637,15 +652,10 @@ export class Lwm2mServer {
     const formats = formatsToTry(negotiable(client), pathDepth(p) >= 3 && records.length === 1, options.format)
     let last: Result<DmResult> | undefined
     for (const format of formats) {
-      const codec = codecFor(format)
-      if (!codec) return fail('unsupported', `content-format ${format} cannot carry values`)
-      let payload: Uint8Array
-      try {
-        payload = codec.encode(records, { basePath: p, models: client.models })
-      } catch (e) {
-        if (options.format !== undefined || !isCodecError(e)) return fail('invalid_input', (e as Error).message)
-        continue // this format cannot carry these values (e.g. several timestamps in TLV): try the next
-      }
+      const encoded = encodeIn(format, records, p, client.models, options.format !== undefined)
+      if (encoded === undefined) continue // this format cannot carry these values (e.g. several timestamps in TLV): try the next
+      if (!encoded.ok) return encoded
+      const payload = encoded.value
       const x = await this.exchange(endpoint, { method: replace ? 'PUT' : 'POST', path: this.coapPath(client, p), contentFormat: format, payload, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) })
       if (!x.ok) return x
       last = ok(this.result(client, p, x.value, false))
@@ -675,15 +685,10 @@ export class Lwm2mServer {
     // Format negotiation as for Write: a 4.15 tries the next format.
     let last: Result<DmResult> | undefined
     for (const format of formatsToTry(negotiable(client), false, options.format)) {
-      const codec = codecFor(format)
-      if (!codec) return fail('unsupported', `content-format ${format} cannot carry values`)
-      let payload: Uint8Array
-      try {
-        payload = codec.encode(records, { basePath: p, models: client.models })
-      } catch (e) {
-        if (options.format !== undefined || !isCodecError(e)) return fail('invalid_input', (e as Error).message)
-        continue
-      }
+      const encoded = encodeIn(format, records, p, client.models, options.format !== undefined)
+      if (encoded === undefined) continue // this format cannot carry these values (e.g. several timestamps in TLV): try the next
+      if (!encoded.ok) return encoded
+      const payload = encoded.value
       const x = await this.exchange(endpoint, { method: 'POST', path: this.coapPath(client, p), contentFormat: format, payload, ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}) })
       if (!x.ok) return x
       const result = this.result(client, p, x.value, false)

@@ -8,6 +8,7 @@ export interface PresentationFormat {
   exponent: number
   /** Unit as a 16-bit UUID number (0x2782 volt, 0x27ad percentage, 0x2722 hertz, …). */
   unit: number
+  /** Namespace (0x01 = Bluetooth SIG). */
   namespace: number
   description: number
 }

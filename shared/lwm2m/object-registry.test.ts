@@ -5,11 +5,12 @@ import { defineObject, defaultUrn } from './models/compact.ts'
 import { CORE_MODELS } from './models/core.ts'
 import { GATEWAY_MODELS } from './models/gateway.ts'
 import { IPSO_MODELS } from './models/ipso.ts'
+import { OBJECTTWIN_MODELS } from './models/objecttwin.ts'
 import type { ModelLookup, ObjectModel } from './object-model.ts'
 import { compareVersions, ObjectRegistry } from './object-registry.ts'
 
 const fixture = (name: string): string => readFileSync(new URL(`../../test/fixtures/ddf/${name}`, import.meta.url), 'utf8')
-const BUILTINS = [...CORE_MODELS, ...GATEWAY_MODELS, ...IPSO_MODELS]
+const BUILTINS = [...CORE_MODELS, ...GATEWAY_MODELS, ...IPSO_MODELS, ...OBJECTTWIN_MODELS]
 const ids = (model: ObjectModel | undefined): number[] => [...(model?.resources.keys() ?? [])]
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i)
 
@@ -215,7 +216,7 @@ describe('ObjectRegistry', () => {
     const all = ObjectRegistry.withBuiltins().all()
     expect(all).toHaveLength(BUILTINS.length)
     expect(all.slice(0, 4).map((m) => `${m.id}@${m.version}`)).toEqual(['0@1.0', '0@1.1', '0@1.2', '1@1.0'])
-    expect([...new Set(all.map((m) => m.id))]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 25, 26, 3300, 3303, 3316, 3320, 3346])
+    expect([...new Set(all.map((m) => m.id))]).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 25, 26, 3300, 3303, 3316, 3320, 3346, 33000, 33001])
   })
 
   it('is a ModelLookup using the default version', () => {

@@ -2,6 +2,7 @@ import { parseDdf } from './ddf.ts'
 import { CORE_MODELS } from './models/core.ts'
 import { GATEWAY_MODELS } from './models/gateway.ts'
 import { IPSO_MODELS } from './models/ipso.ts'
+import { OBJECTTWIN_MODELS } from './models/objecttwin.ts'
 import type { ModelLookup, ObjectModel, ResourceModel } from './object-model.ts'
 
 /** Orders "major.minor" versions numerically ("1.10" after "1.2"); anything else by text. */
@@ -25,10 +26,10 @@ export class ObjectRegistry implements ModelLookup {
   readonly #models = new Map<number, Map<string, ObjectModel>>()
   readonly #chosenDefaults = new Map<number, string>()
 
-  /** A registry holding the core, gateway and IPSO objects this product knows. */
+  /** A registry holding the core, gateway and IPSO objects this product knows, and its own BLE gateway objects. */
   static withBuiltins(): ObjectRegistry {
     const registry = new ObjectRegistry()
-    for (const model of [...CORE_MODELS, ...GATEWAY_MODELS, ...IPSO_MODELS]) registry.add(model)
+    for (const model of [...CORE_MODELS, ...GATEWAY_MODELS, ...IPSO_MODELS, ...OBJECTTWIN_MODELS]) registry.add(model)
     return registry
   }
 

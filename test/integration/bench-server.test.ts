@@ -1,22 +1,9 @@
 import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { SUMMARY_KEYS } from '../../bench/server-bench.ts'
 
 const BIN = fileURLToPath(new URL('../../bin/objecttwin.js', import.meta.url))
-
-const SUMMARY_KEYS = [
-  'registrations_per_s',
-  'reads_per_s',
-  'read_p50_ms',
-  'read_p99_ms',
-  'samples_per_s',
-  'notify_p50_ms',
-  'notify_p99_ms',
-  'rss_1k_mb',
-  'rss_10k_mb',
-  'nodelib_reads_per_s',
-  'x_nodelib',
-]
 
 /** Runs the real launcher, as `npx objecttwin` would; kills it by PID if it outlives the timeout. */
 function objecttwin(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {

@@ -7,9 +7,9 @@ import type { Characteristic, Noble, Peripheral } from '@stoprocent/noble'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { AttError } from '../../electron/ble/virtual/gatt-table.ts'
 import type { VirtualPeripheral } from '../../electron/ble/virtual/virtual-peripheral.ts'
-import { createVirtualNoble, VirtualRadio } from '../../electron/ble/virtual/virtual-radio.ts'
-import { CHAR_NOTIFY, CHAR_READ, CHAR_WRITE, TEST_SERVICE, testPeripheral, type TestPeripheral } from '../support/ble-virtual-fixture.ts'
-import { disconnected, discover, scanFor, stopNoble, until, within } from '../support/ble-virtual-helpers.ts'
+import type { VirtualRadio } from '../../electron/ble/virtual/virtual-radio.ts'
+import { CHAR_NOTIFY, CHAR_READ, CHAR_WRITE, TEST_SERVICE, type TestPeripheral } from '../support/ble-virtual-fixture.ts'
+import { disconnected, discover, scanFor, startVirtualNobleRig, stopVirtualNobleRig, until, within } from '../support/ble-virtual-helpers.ts'
 
 let radio: VirtualRadio
 let noble: Noble
@@ -19,17 +19,10 @@ let p: Peripheral
 let chars: Map<string, Characteristic>
 
 beforeAll(async () => {
-  radio = new VirtualRadio()
-  tp = testPeripheral()
-  vp = radio.addPeripheral(tp.definition, { seed: 7 })
-  noble = createVirtualNoble(radio, { seed: 8 })
-  await noble.waitForPoweredOnAsync(10_000)
+  ;({ radio, noble, tp, vp } = await startVirtualNobleRig({ peripheral: 7, noble: 8 }))
 })
 
-afterAll(async () => {
-  await stopNoble(noble)
-  await radio.close()
-})
+afterAll(() => stopVirtualNobleRig({ radio, noble }))
 
 beforeEach(async () => {
   vp.clearFaults()

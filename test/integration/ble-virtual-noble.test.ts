@@ -6,7 +6,7 @@
 import type { Characteristic, Noble, Peripheral } from '@stoprocent/noble'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { VirtualPeripheral } from '../../electron/ble/virtual/virtual-peripheral.ts'
-import { createVirtualNoble, VirtualRadio } from '../../electron/ble/virtual/virtual-radio.ts'
+import { createVirtualNoble, type VirtualRadio } from '../../electron/ble/virtual/virtual-radio.ts'
 import {
   CHAR_INDICATE,
   CHAR_LONG,
@@ -18,7 +18,7 @@ import {
   testPeripheral,
   type TestPeripheral,
 } from '../support/ble-virtual-fixture.ts'
-import { collect, disconnected, scanFor, stopNoble, until, within } from '../support/ble-virtual-helpers.ts'
+import { collect, disconnected, scanFor, startVirtualNobleRig, stopNoble, stopVirtualNobleRig, until, within } from '../support/ble-virtual-helpers.ts'
 
 let radio: VirtualRadio
 let noble: Noble
@@ -26,17 +26,10 @@ let tp: TestPeripheral
 let vp: VirtualPeripheral
 
 beforeAll(async () => {
-  radio = new VirtualRadio()
-  tp = testPeripheral()
-  vp = radio.addPeripheral(tp.definition, { seed: 1 })
-  noble = createVirtualNoble(radio, { seed: 2 })
-  await noble.waitForPoweredOnAsync(10_000)
+  ;({ radio, noble, tp, vp } = await startVirtualNobleRig({ peripheral: 1, noble: 2 }))
 })
 
-afterAll(async () => {
-  await stopNoble(noble)
-  await radio.close()
-})
+afterAll(() => stopVirtualNobleRig({ radio, noble }))
 
 describe('noble over the in-process virtual radio', () => {
   it('reaches poweredOn with the controller address', () => {

@@ -6,9 +6,9 @@
 import type { Characteristic, Noble, Peripheral } from '@stoprocent/noble'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import type { VirtualPeripheral } from '../../electron/ble/virtual/virtual-peripheral.ts'
-import { createVirtualNoble, VirtualRadio } from '../../electron/ble/virtual/virtual-radio.ts'
-import { CHAR_NOTIFY, TEST_SERVICE, testPeripheral, type TestPeripheral } from '../support/ble-virtual-fixture.ts'
-import { disconnected, scanFor, stopNoble, until, within } from '../support/ble-virtual-helpers.ts'
+import type { VirtualRadio } from '../../electron/ble/virtual/virtual-radio.ts'
+import { CHAR_NOTIFY, TEST_SERVICE, type TestPeripheral } from '../support/ble-virtual-fixture.ts'
+import { disconnected, scanFor, startVirtualNobleRig, stopVirtualNobleRig, until, within } from '../support/ble-virtual-helpers.ts'
 
 let radio: VirtualRadio
 let noble: Noble
@@ -19,11 +19,7 @@ let stream: Characteristic
 const figures: Record<string, string> = {}
 
 beforeAll(async () => {
-  radio = new VirtualRadio()
-  tp = testPeripheral('c0:ff:ee:00:00:31', 'OT-Perf')
-  vp = radio.addPeripheral(tp.definition, { seed: 31 })
-  noble = createVirtualNoble(radio, { seed: 32 })
-  await noble.waitForPoweredOnAsync(10_000)
+  ;({ radio, noble, tp, vp } = await startVirtualNobleRig({ peripheral: 31, noble: 32 }, 'c0:ff:ee:00:00:31', 'OT-Perf'))
   p = await scanFor(noble, tp.definition.address)
   await within(p.connectAsync(), 10_000, 'connect')
   const { characteristics } = await within(p.discoverSomeServicesAndCharacteristicsAsync([TEST_SERVICE], [CHAR_NOTIFY]), 10_000, 'discover')
@@ -41,8 +37,7 @@ afterAll(async () => {
     await within(p.disconnectAsync(), 5000, 'disconnect')
     await gone
   }
-  await stopNoble(noble)
-  await radio.close()
+  await stopVirtualNobleRig({ radio, noble })
   console.log(`\nvirtual radio figures (in-process, noble ${'2.8.0'}):\n` + Object.entries(figures).map(([k, v]) => `  ${k}: ${v}`).join('\n'))
 })
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { PtyServer } from '../../electron/ble/virtual/pty-server.ts'
 import { createUartNoble, VirtualRadio } from '../../electron/ble/virtual/virtual-radio.ts'
 import { CHAR_INDICATE, CHAR_LONG, CHAR_NOTIFY, CHAR_WRITE, LONG_VALUE, TEST_SERVICE, testPeripheral, type TestPeripheral } from '../support/ble-virtual-fixture.ts'
-import { collect, disconnected, scanFor, stopNoble, until, within } from '../support/ble-virtual-helpers.ts'
+import { alive, collect, disconnected, scanFor, stopNoble, until, within } from '../support/ble-virtual-helpers.ts'
 
 const PATH = join(tmpdir(), `objecttwin-test-hci-${process.pid}`)
 
@@ -20,15 +20,6 @@ let server: PtyServer
 let noble: Noble | undefined
 let tp: TestPeripheral
 const socatPids: number[] = []
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 beforeAll(async () => {
   expect(spawnSync('socat', ['-V']).status, 'socat must be installed').toBe(0)

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { runCli, type CliIo } from '../../electron/cli/program.ts'
 import { createUartNoble } from '../../electron/ble/virtual/virtual-radio.ts'
 import { ECG_VALUE_UUID } from '../../shared/ble/uuids.ts'
-import { collect, disconnected, stopNoble, until, within } from '../support/ble-virtual-helpers.ts'
+import { alive, collect, disconnected, stopNoble, until, within } from '../support/ble-virtual-helpers.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 const PATH = join(tmpdir(), `objecttwin-test-sim-${process.pid}`)
@@ -20,15 +20,6 @@ let child: ChildProcess
 let output = ''
 let socatPid = 0
 let noble: Noble | undefined
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch {
-    return false
-  }
-}
 
 beforeAll(async () => {
   child = spawn(process.execPath, [join(ROOT, 'bin/objecttwin.js'), 'sim', '--pty', PATH, '--seed', '5'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })

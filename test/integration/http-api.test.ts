@@ -1,23 +1,15 @@
 import type { FastifyInstance } from 'fastify'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsoleService } from '../../electron/console/console-service.ts'
 import { startHttpApi } from '../../electron/console/http-api.ts'
 import { ContentFormat } from '../../shared/lwm2m/content-format.ts'
 import { parsePath } from '../../shared/lwm2m/path.ts'
-import { waitFor } from '../support/server-harness.ts'
-import { TestClient, type TestClientOptions } from '../support/test-client.ts'
+import { useTestClients, waitFor } from '../support/server-harness.ts'
 
 let service: ConsoleService
 let app: FastifyInstance
 let base: string
-const clients: TestClient[] = []
-
-async function registered(options: Omit<TestClientOptions, 'serverPort'>): Promise<TestClient> {
-  const c = await TestClient.start({ ...options, serverPort: service.coapPort })
-  clients.push(c)
-  expect((await c.register()).code).toBe('2.01')
-  return c
-}
+const { registered } = useTestClients(() => ({ port: service.coapPort }))
 
 async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
   const res = await fetch(`${base}${path}`, {
@@ -71,10 +63,6 @@ beforeAll(async () => {
   const http = await startHttpApi(service, { host: '127.0.0.1', port: 0 })
   app = http.app
   base = `http://127.0.0.1:${http.port}`
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
 })
 
 afterAll(async () => {

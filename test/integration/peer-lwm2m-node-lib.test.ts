@@ -20,6 +20,7 @@ import { createRequire } from 'node:module'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ConsoleEvent } from '../../shared/api/events.ts'
 import { ConsoleService } from '../../electron/console/console-service.ts'
+import { waitFor } from '../support/server-harness.ts'
 
 type Callback<T = unknown> = (error: Error | null | undefined, value?: T) => void
 
@@ -50,16 +51,6 @@ const client = require('lwm2m-node-lib/lib/lwm2m-client.js') as NodeLibClient
 
 const call = <T = unknown>(run: (cb: Callback<T>) => void): Promise<T> =>
   new Promise((resolve, reject) => run((error, value) => (error ? reject(error) : resolve(value as T))))
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
-}
 
 const ENDPOINT = 'nodelib-device'
 
@@ -152,7 +143,7 @@ describe("lwm2m-node-lib's client against our server", () => {
     const observed = await service.observe(ENDPOINT, ['/3/0/9'])
     expect(observed).toMatchObject({ ok: true, value: { code: '2.05', records: [{ path: '/3/0/9', value: 87 }], observationId: expect.any(String) } })
     await call((cb) => client.registry.setResource('/3/0', 9, '55', cb))
-    const notification = await waitFor(() => events.find((e) => e.kind === 'notification'), 'a notification')
+    const notification = await waitFor(() => events.find((e) => e.kind === 'notification'), 'a notification', 10_000)
     expect(notification).toMatchObject({ kind: 'notification', endpoint: ENDPOINT, paths: ['/3/0/9'], code: '2.05', records: [{ path: '/3/0/9', name: 'Battery Level', value: 55 }] })
     // Passive: it takes a GET with Observe 1 (an active cancel) for a new observation; the cancel would wait out its timeout.
     expect(await service.cancelObservation(ENDPOINT, '/3/0/9', { passive: true })).toEqual({ ok: true, value: { cancelled: 1 } })
@@ -163,7 +154,7 @@ describe("lwm2m-node-lib's client against our server", () => {
     const before = service.server.getClient(ENDPOINT)
     if (device?.serverInfo) strayRouters.push(device.serverInfo) // the update opens a new listener and forgets this one
     device = await call<DeviceInformation>((cb) => client.update(device as DeviceInformation, cb))
-    const updated = await waitFor(() => events.find((e) => e.kind === 'updated'), 'an updated event')
+    const updated = await waitFor(() => events.find((e) => e.kind === 'updated'), 'an updated event', 10_000)
     expect(updated).toMatchObject({ client: { endpoint: ENDPOINT, registrationId: before?.registrationId, port: device.localPort, lifetime: 85671 } })
     expect(await service.read(ENDPOINT, '/3/0/0')).toMatchObject({ ok: true, value: { code: '2.05', records: [{ value: 'Acme Medical' }] } })
   })
@@ -172,7 +163,7 @@ describe("lwm2m-node-lib's client against our server", () => {
     const registrationId = service.server.getClient(ENDPOINT)?.registrationId
     await call((cb) => client.unregister(device as DeviceInformation, cb))
     device = undefined
-    expect(await waitFor(() => events.find((e) => e.kind === 'deregistered'), 'a deregistered event')).toMatchObject({ endpoint: ENDPOINT, registrationId })
+    expect(await waitFor(() => events.find((e) => e.kind === 'deregistered'), 'a deregistered event', 10_000)).toMatchObject({ endpoint: ENDPOINT, registrationId })
     expect(service.listClients()).toEqual([])
     expect(await service.read(ENDPOINT, '/3/0/0')).toMatchObject({ ok: false, error: { code: 'not_registered' } })
   })

@@ -1,30 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ContentFormat } from '../../shared/lwm2m/content-format.ts'
 import { parsePath } from '../../shared/lwm2m/path.ts'
-import { startServer, type ServerHarness } from '../support/server-harness.ts'
-import { TestClient, type TestClientOptions } from '../support/test-client.ts'
+import { useServer, useTestClients } from '../support/server-harness.ts'
 
-let h: ServerHarness
-const clients: TestClient[] = []
-
-async function registered(options: Omit<TestClientOptions, 'serverPort'>): Promise<TestClient> {
-  const c = await TestClient.start({ ...options, serverPort: h.port })
-  clients.push(c)
-  expect((await c.register()).code).toBe('2.01')
-  return c
-}
-
-beforeAll(async () => {
-  h = await startServer()
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-})
-
-afterAll(async () => {
-  await h.close()
-})
+const h = useServer()
+const { registered, start } = useTestClients(() => h)
 
 describe('Read', () => {
   it('reads an object /3 with decoded values, model names and the response code', async () => {
@@ -288,8 +268,7 @@ describe('transport details', () => {
 
   it('sends requests to the address of the latest Update (NAT rebinding)', async () => {
     const before = await registered({ endpoint: 'rebind' })
-    const after = await TestClient.start({ endpoint: 'rebind', serverPort: h.port })
-    clients.push(after)
+    const after = await start({ endpoint: 'rebind' })
     after.registrationId = before.registrationId
     expect((await after.update()).code).toBe('2.04')
     expect(h.server.getClient('rebind')?.port).toBe(after.port)

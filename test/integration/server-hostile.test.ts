@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { ConsoleService } from '../../electron/console/console-service.ts'
+import { prng } from '../../shared/lwm2m/fuzz.test-helper.ts'
+import { waitFor } from '../support/server-harness.ts'
 
 // ---- a minimal CoAP codec (RFC 7252 §3) -----------------------------------------------------
 
@@ -245,25 +247,8 @@ function uint(n: number): Buffer {
 
 /** Deterministic random bytes (mulberry32), so a failing datagram can be found again. */
 function seededBytes(seed: number): (n: number) => Buffer {
-  let a = seed >>> 0
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
-  }
-  return (n) => Buffer.from(Array.from({ length: n }, () => next() & 0xff))
-}
-
-async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    const value = probe()
-    if (value) return value
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 10))
-  }
+  const next = prng(seed)
+  return (n) => Buffer.from(Array.from({ length: n }, () => (next() * 2 ** 32) & 0xff))
 }
 
 const register = (peer: RawPeer, endpoint: string, links: string | Buffer = '</1/0>,</3/0>', query: readonly string[] = ['lt=300', 'lwm2m=1.1', 'b=U']): Promise<Reply> =>
@@ -532,7 +517,7 @@ describe('the server under hostile input', () => {
       expect(small.listClients().map((c) => c.endpoint).sort()).toEqual(['cap-1', 'cap-2', 'cap-3'])
       expect((await p.request({ method: DELETE, path: (locations[0] as string[]).join('/') })).code).toBe('2.02')
       expect((await register(p, 'cap-4')).code).toBe('2.01')
-      await waitFor(() => small.getClient('cap-4').ok, 'cap-4 to be listed')
+      await waitFor(() => small.getClient('cap-4').ok, 'cap-4 to be listed', 10_000)
     } finally {
       await p.close()
       await small.close()

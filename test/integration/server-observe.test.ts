@@ -1,37 +1,17 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ContentFormat } from '../../shared/lwm2m/content-format.ts'
 import { parsePath } from '../../shared/lwm2m/path.ts'
 import type { Lwm2mRecord } from '../../shared/lwm2m/values.ts'
-import { startServer, waitFor, type ServerHarness } from '../support/server-harness.ts'
-import { TestClient, type TestClientOptions } from '../support/test-client.ts'
+import { useServer, useTestClients, waitFor } from '../support/server-harness.ts'
 
-let h: ServerHarness
-const clients: TestClient[] = []
-
-async function registered(options: Omit<TestClientOptions, 'serverPort'>, harness: ServerHarness = h): Promise<TestClient> {
-  const c = await TestClient.start({ ...options, serverPort: harness.port })
-  clients.push(c)
-  expect((await c.register()).code).toBe('2.01')
-  return c
-}
+const h = useServer()
+const { registered, start } = useTestClients(() => h)
 
 /** A batch of ECG samples, 250 Hz from `t0` (seconds since the epoch), as one resource's timestamped records. */
 function ecgBatch(t0: number, count: number, first = 0): Lwm2mRecord[] {
   const path = parsePath('/1031/0/1')
   return Array.from({ length: count }, (_, i) => ({ path, value: (first + i) * 7 - 300, type: 'integer' as const, time: t0 + i / 250 }))
 }
-
-beforeAll(async () => {
-  h = await startServer()
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-})
-
-afterAll(async () => {
-  await h.close()
-})
 
 describe('Observe', () => {
   it('observes one resource and emits its notifications', async () => {
@@ -193,15 +173,7 @@ describe('cancel', () => {
 })
 
 describe('re-observe after re-register', () => {
-  let reobserving: ServerHarness
-
-  beforeAll(async () => {
-    reobserving = await startServer({ reobserveOnRegister: true })
-  })
-
-  afterAll(async () => {
-    await reobserving.close()
-  })
+  const reobserving = useServer({ reobserveOnRegister: true })
 
   it('observes the same paths again when the endpoint registers anew', async () => {
     const before = await registered({ endpoint: 'reobserve' }, reobserving)
@@ -263,8 +235,7 @@ describe('Send', () => {
     expect(garbage.code).toBe('4.00')
     expect(garbage.text).toMatch(/^SenML JSON: /)
 
-    const stranger = await TestClient.start({ endpoint: 'stranger', serverPort: h.port })
-    clients.push(stranger)
+    const stranger = await start({ endpoint: 'stranger' })
     const unknown = await stranger.sendRaw('[{"n":"/3/0/9","v":1}]', ContentFormat.SENML_JSON)
     expect(unknown.code).toBe('4.04')
     expect(h.log.of('send').some((e) => e.endpoint === 'send-bad')).toBe(false)

@@ -1,17 +1,10 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parsePath } from '../../shared/lwm2m/path.ts'
-import { startServer, waitFor, type ServerHarness } from '../support/server-harness.ts'
-import { TestClient, type TestClientOptions } from '../support/test-client.ts'
+import { useServer, useTestClients, waitFor } from '../support/server-harness.ts'
+import type { TestClient } from '../support/test-client.ts'
 
-let h: ServerHarness
-const clients: TestClient[] = []
-
-async function registered(options: Omit<TestClientOptions, 'serverPort'>): Promise<TestClient> {
-  const c = await TestClient.start({ ...options, serverPort: h.port })
-  clients.push(c)
-  expect((await c.register()).code).toBe('2.01')
-  return c
-}
+const h = useServer({ awakeTimeMs: 500, queuedRequestTtlMs: 500, sweepIntervalMs: 50, maxQueuedPerClient: 3 })
+const { registered } = useTestClients(() => h)
 
 /** Registers a queue-mode client and waits until the server considers it asleep. */
 async function asleep(endpoint: string): Promise<TestClient> {
@@ -19,18 +12,6 @@ async function asleep(endpoint: string): Promise<TestClient> {
   await h.log.wait('sleeping', (e) => e.endpoint === endpoint)
   return c
 }
-
-beforeAll(async () => {
-  h = await startServer({ awakeTimeMs: 500, queuedRequestTtlMs: 500, sweepIntervalMs: 50, maxQueuedPerClient: 3 })
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-})
-
-afterAll(async () => {
-  await h.close()
-})
 
 describe('queue mode', () => {
   it('puts a queue-mode client to sleep after the awake time, and only that one', async () => {

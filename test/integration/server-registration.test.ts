@@ -1,27 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startServer, type ServerHarness } from '../support/server-harness.ts'
-import { TestClient, type TestClientOptions } from '../support/test-client.ts'
+import { describe, expect, it } from 'vitest'
+import { useServer, useTestClients } from '../support/server-harness.ts'
 
-let h: ServerHarness
-const clients: TestClient[] = []
-
-async function client(options: Omit<TestClientOptions, 'serverPort'>, harness: ServerHarness = h): Promise<TestClient> {
-  const c = await TestClient.start({ ...options, serverPort: harness.port })
-  clients.push(c)
-  return c
-}
-
-beforeAll(async () => {
-  h = await startServer()
-})
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.close()))
-})
-
-afterAll(async () => {
-  await h.close()
-})
+const h = useServer()
+const { start: client } = useTestClients(() => h)
 
 describe('Register', () => {
   it('accepts every parameter and reports them in ClientInfo and the registered event', async () => {
@@ -225,15 +206,7 @@ describe('invalid requests', () => {
 })
 
 describe('lifetime expiry', () => {
-  let short: ServerHarness
-
-  beforeAll(async () => {
-    short = await startServer({ lifetimeGraceS: 0, sweepIntervalMs: 50 })
-  })
-
-  afterAll(async () => {
-    await short.close()
-  })
+  const short = useServer({ lifetimeGraceS: 0, sweepIntervalMs: 50 })
 
   it('expires a registration past its lifetime: expired event, client and observations gone', async () => {
     const c = await client({ endpoint: 'expiring', lifetime: 1 }, short)

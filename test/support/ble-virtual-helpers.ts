@@ -1,5 +1,8 @@
 /** Helpers for the virtual radio tests: event-driven waits with generous timeouts, noble plumbing. */
 import type { Characteristic, Noble, Peripheral } from '@stoprocent/noble'
+import type { VirtualPeripheral } from '../../electron/ble/virtual/virtual-peripheral.ts'
+import { createVirtualNoble, VirtualRadio } from '../../electron/ble/virtual/virtual-radio.ts'
+import { testPeripheral, type TestPeripheral } from './ble-virtual-fixture.ts'
 
 /** Reject after `ms` with a message naming what was awaited (noble may never call back on ATT errors). */
 export function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
@@ -77,4 +80,36 @@ export async function stopNoble(noble: Noble | undefined): Promise<void> {
   noble.removeAllListeners('discover')
   noble.stop()
   await new Promise((r) => setTimeout(r, 20))
+}
+
+/** True while a process with this PID exists (signal 0 only probes). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** A virtual radio with one test peripheral and an in-process noble, powered on. */
+export interface VirtualNobleRig {
+  radio: VirtualRadio
+  noble: Noble
+  tp: TestPeripheral
+  vp: VirtualPeripheral
+}
+
+export async function startVirtualNobleRig(seeds: { peripheral: number; noble: number }, address?: string, name?: string): Promise<VirtualNobleRig> {
+  const radio = new VirtualRadio()
+  const tp = testPeripheral(address, name)
+  const vp = radio.addPeripheral(tp.definition, { seed: seeds.peripheral })
+  const noble = createVirtualNoble(radio, { seed: seeds.noble })
+  await noble.waitForPoweredOnAsync(10_000)
+  return { radio, noble, tp, vp }
+}
+
+export async function stopVirtualNobleRig(rig: Pick<VirtualNobleRig, 'radio' | 'noble'>): Promise<void> {
+  await stopNoble(rig.noble)
+  await rig.radio.close()
 }

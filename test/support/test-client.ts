@@ -7,6 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram'
 import { Agent, createServer, type IncomingMessage, type ObserveWriteStream, type OutgoingMessage, type Server } from 'coap'
 import { ContentFormat } from '../../shared/lwm2m/content-format.ts'
+import { DEVICE_RECORDS, rec } from '../../shared/lwm2m/fixtures.test-helper.ts'
 import { codecFor } from '../../shared/lwm2m/formats.ts'
 import { defineObject } from '../../shared/lwm2m/models/compact.ts'
 import type { ModelLookup } from '../../shared/lwm2m/object-model.ts'
@@ -101,9 +102,8 @@ function formatOf(header: unknown): number | undefined {
   return undefined
 }
 
-function rec(path: string, value: Lwm2mValue, type: ResourceType): Lwm2mRecord {
-  return { path: parsePath(path), value, type }
-}
+/** Device resources of the specification's example the test client does not have: power source currents, free memory. */
+const DEVICE_OMITTED = new Set(['/3/0/8/0', '/3/0/8/1', '/3/0/10'])
 
 /** The object tree every test client starts with. */
 function initialTree(): Lwm2mRecord[] {
@@ -114,19 +114,7 @@ function initialTree(): Lwm2mRecord[] {
     rec('/1/0/3', 60, 'integer'),
     rec('/1/0/6', false, 'boolean'),
     rec('/1/0/7', 'U', 'string'),
-    rec('/3/0/0', 'Open Mobile Alliance', 'string'),
-    rec('/3/0/1', 'Lightweight M2M Client', 'string'),
-    rec('/3/0/2', '345000123', 'string'),
-    rec('/3/0/3', '1.0', 'string'),
-    rec('/3/0/6/0', 1, 'integer'),
-    rec('/3/0/6/1', 5, 'integer'),
-    rec('/3/0/7/0', 3800, 'integer'),
-    rec('/3/0/7/1', 5000, 'integer'),
-    rec('/3/0/9', 100, 'integer'),
-    rec('/3/0/11/0', 0, 'integer'),
-    rec('/3/0/13', 1367491215, 'time'),
-    rec('/3/0/14', '+02:00', 'string'),
-    rec('/3/0/16', 'U', 'string'),
+    ...DEVICE_RECORDS.filter((r) => !DEVICE_OMITTED.has(formatPath(r.path))).map((r) => ({ ...r })),
     rec('/3303/0/5700', 21.5, 'float'),
     rec('/3303/0/5701', 'Cel', 'string'),
     rec('/3303/1/5700', 36.6, 'float'),

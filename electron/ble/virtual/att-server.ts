@@ -17,6 +17,7 @@ import {
   type SubscriptionKind,
 } from './gatt-table.ts'
 import { L2CAP_PAYLOAD_OFFSET } from './link-model.ts'
+import { encodePresentationFormat } from '../../../shared/ble/presentation-format.ts'
 
 export const ATT = {
   errorRsp: 0x01,
@@ -206,14 +207,7 @@ function buildLayout(services: ServiceLayout[]): Attribute[] {
         out.push(attr(next++, UUID_USER_DESCRIPTION, 'userDescription', Buffer.from(c.userDescription, 'utf8'), rt))
       }
       if (c.presentationFormat) {
-        const f = c.presentationFormat
-        const b = Buffer.alloc(7)
-        b.writeUInt8(f.format & 0xff, 0)
-        b.writeInt8(f.exponent, 1)
-        b.writeUInt16LE(f.unit & 0xffff, 2)
-        b.writeUInt8(f.namespace & 0xff, 4)
-        b.writeUInt16LE(f.description & 0xffff, 5)
-        out.push(attr(next++, UUID_PRESENTATION_FORMAT, 'presentationFormat', b, rt))
+        out.push(attr(next++, UUID_PRESENTATION_FORMAT, 'presentationFormat', Buffer.from(encodePresentationFormat(c.presentationFormat)), rt))
       }
       for (const d of c.descriptors ?? []) {
         out.push(attr(next++, normalizeUuid(d.uuid), 'descriptor', d.value ? Buffer.from(d.value) : Buffer.alloc(0), rt, d))

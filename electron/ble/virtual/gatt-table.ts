@@ -8,6 +8,8 @@
  * STABLE API: other modules build on these types. Add fields, never rename or remove them.
  */
 
+import type { PresentationFormat } from '../../../shared/ble/presentation-format.ts'
+
 /** ATT error codes (Core Spec Vol 3 Part F §3.4.1.1) a handler may return. */
 export const AttError = {
   invalidHandle: 0x01,
@@ -41,19 +43,7 @@ export type AttErrorCode = number
 /** Characteristic properties as named by noble. */
 export type CharacteristicProperty = 'read' | 'write' | 'writeWithoutResponse' | 'notify' | 'indicate'
 
-/** Characteristic Presentation Format descriptor (0x2904) fields. */
-export interface PresentationFormat {
-  /** Format (e.g. 0x0e = sint16, 0x06 = uint16, 0x04 = uint8). */
-  format: number
-  /** Exponent, signed (value = raw * 10^exponent). */
-  exponent: number
-  /** Unit UUID as a 16-bit number (e.g. 0x2782 = volt, 0x27ad = percentage). */
-  unit: number
-  /** Namespace (0x01 = Bluetooth SIG). */
-  namespace: number
-  /** Description (16-bit). */
-  description: number
-}
+export type { PresentationFormat }
 
 /** A characteristic of a {@link ServiceDefinition}. */
 export interface CharacteristicDefinition {

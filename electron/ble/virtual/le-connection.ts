@@ -222,45 +222,32 @@ export class LeConnection implements PeripheralLink {
       case 0x15: // LE Credit Based Connection Response
       case 0x16: // Flow Control Credit
         return
-      case 0x14: {
-        // LE Credit Based Connection Request → refused: LE_PSM not supported (0x0002)
-        const rsp = Buffer.alloc(14)
-        rsp[0] = 0x15
-        rsp[1] = id
-        rsp.writeUInt16LE(10, 2)
-        rsp.writeUInt16LE(0x0002, 12)
-        return this.sendL2cap(CID_SIGNALING, rsp)
-      }
-      case 0x17: {
-        // Enhanced Credit Based Connection Request → refused likewise
-        const rsp = Buffer.alloc(12)
-        rsp[0] = 0x18
-        rsp[1] = id
-        rsp.writeUInt16LE(8, 2)
-        rsp.writeUInt16LE(0x0002, 10)
-        return this.sendL2cap(CID_SIGNALING, rsp)
-      }
+      case 0x14: // LE Credit Based Connection Request → refused: LE_PSM not supported (0x0002)
+        return this.sendSignaling(0x15, id, signalingFields(0, 0, 0, 0, 0x0002))
+      case 0x17: // Enhanced Credit Based Connection Request → refused likewise
+        return this.sendSignaling(0x18, id, signalingFields(0, 0, 0, 0x0002))
       case 0x06: {
         // Disconnection Request for a channel that does not exist → Command Reject: invalid CID (0x0002)
-        const rsp = Buffer.alloc(10)
-        rsp[0] = 0x01
-        rsp[1] = id
-        rsp.writeUInt16LE(6, 2)
-        rsp.writeUInt16LE(0x0002, 4)
-        if (pdu.length >= 8) pdu.copy(rsp, 6, 4, 8)
-        return this.sendL2cap(CID_SIGNALING, rsp)
+        const data = Buffer.alloc(6)
+        data.writeUInt16LE(0x0002, 0)
+        if (pdu.length >= 8) pdu.copy(data, 2, 4, 8)
+        return this.sendSignaling(0x01, id, data)
       }
-      default: {
+      default:
         // Includes a Connection Parameter Update Request, which only a peripheral may send:
         // Command Reject, reason "command not understood" (0x0000).
-        const rsp = Buffer.alloc(6)
-        rsp[0] = 0x01
-        rsp[1] = id
-        rsp.writeUInt16LE(2, 2)
-        rsp.writeUInt16LE(0x0000, 4)
-        return this.sendL2cap(CID_SIGNALING, rsp)
-      }
+        return this.sendSignaling(0x01, id, signalingFields(0x0000))
     }
+  }
+
+  /** An L2CAP signaling command: code, identifier, data length, data. */
+  private sendSignaling(code: number, id: number, data: Buffer): void {
+    const command = Buffer.alloc(4 + data.length)
+    command[0] = code
+    command[1] = id
+    command.writeUInt16LE(data.length, 2)
+    data.copy(command, 4)
+    this.sendL2cap(CID_SIGNALING, command)
   }
 
   /** SMP: the simulated sensors do not pair → Pairing Failed, reason Pairing Not Supported (0x05). */
@@ -269,4 +256,11 @@ export class LeConnection implements PeripheralLink {
     const code = pdu[0] as number
     if (code === 0x01 || code === 0x03 || code === 0x04 || code === 0x0c) this.sendL2cap(CID_SMP, Buffer.from([0x05, 0x05]))
   }
+}
+
+/** Signaling command data of 16-bit little-endian fields. */
+function signalingFields(...fields: number[]): Buffer {
+  const data = Buffer.alloc(2 * fields.length)
+  fields.forEach((f, i) => data.writeUInt16LE(f, 2 * i))
+  return data
 }

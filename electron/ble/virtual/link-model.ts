@@ -12,6 +12,8 @@
  * - RSSI: mean from a log-distance path-loss model, plus a mean-reverting random walk (Ornstein–Uhlenbeck).
  */
 
+import { mulberry32, type Random } from './prng.ts'
+
 /** Settings of one peripheral's radio path; all adjustable at run time. */
 export interface LinkSettings {
   /** 0..1: mean fraction of notifications lost on the air (bursty). */
@@ -74,18 +76,11 @@ export function checkLinkSettings(update: Partial<LinkSettings>): Partial<LinkSe
   return out
 }
 
-/** A seeded PRNG (mulberry32): uniform in [0, 1). */
-export type Random = () => number
+export type { Random }
 
+/** A seeded PRNG (mulberry32): uniform in [0, 1). */
 export function createRandom(seed: number = (Math.random() * 2 ** 32) >>> 0): Random {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  return mulberry32(seed)
 }
 
 /** Standard normal deviate (Box–Muller). */

@@ -1,8 +1,9 @@
-import type { PeripheralDefinition, SubscriptionKind } from '../gatt-table.ts'
+import type { AttErrorCode, CharacteristicDefinition, PeripheralDefinition, PresentationFormat } from '../gatt-table.ts'
 import { AttError } from '../gatt-table.ts'
-import { EcgSyn } from './ecgsyn.ts'
+import { EcgSyn, RecentTimes } from './ecgsyn.ts'
 import type { EcgSynOptions } from './ecgsyn.ts'
-import { ATT_VALUE_NOT_ALLOWED, SimulatedSensor, sensorAddress, serialNumber } from './sensor-base.ts'
+import { ATT_VALUE_NOT_ALLOWED, SimulatedSensor } from './sensor-base.ts'
+import { sigPresentationFormat } from './standard-services.ts'
 import type { CommonSensorOptions, SendStats } from './sensor-base.ts'
 import { ECG_PAYLOAD_LENGTH, encodeSamplingRate, encodeTimestamping, writeEcgPayload } from '../../../../shared/ble/ecg-payload.ts'
 import {
@@ -46,7 +47,6 @@ export class EcgSensor extends SimulatedSensor {
   private seq = 0
   private readonly stats: SendStats = { generated: 0, sent: 0, dropped: 0 }
   private readonly tickMs: number
-  private timer: ReturnType<typeof setInterval> | undefined
   private readonly bootMs: number
   /** Stream anchor: clock time of sample 0 of the current rate segment, and how many were emitted since. */
   private anchorMs = 0
@@ -57,8 +57,7 @@ export class EcgSensor extends SimulatedSensor {
   private readonly short = this.scratch.subarray(0, ECG_PAYLOAD_LENGTH)
   /** Length of the last payload in scratch (0 before the first sample). */
   private lastLen = 0
-  private readonly peaksMs = new Float64Array(R_PEAK_CAPACITY)
-  private peakCount = 0
+  private readonly peaksMs = new RecentTimes(R_PEAK_CAPACITY)
 
   constructor(options: EcgSensorOptions = {}) {
     super(options)
@@ -70,62 +69,42 @@ export class EcgSensor extends SimulatedSensor {
     this.bootMs = this.clock()
     this.generator = new EcgSyn({ seed: this.seed, ...options.ecg })
     this.generator.onRPeak = (t) => {
-      this.peaksMs[this.peakCount % R_PEAK_CAPACITY] = this.anchorMs - this.bootMs + (t - this.anchorGenS) * 1000
-      this.peakCount++
+      this.peaksMs.push(this.anchorMs - this.bootMs + (t - this.anchorGenS) * 1000)
     }
-    const n = this.index
-    this.definition = {
-      name: `ObjectTwin ECG ${n}`,
-      address: sensorAddress(0x01, n),
-      addressType: 'random',
-      advertisedServices: [ECG_SERVICE_UUID],
+    this.definition = this.peripheral({
+      label: 'ECG',
+      kindCode: 0x01,
       appearance: 0x0340, // Generic Heart Rate Sensor: the closest GAP appearance for an ECG patch
-      services: [
-        {
-          uuid: ECG_SERVICE_UUID,
-          startHandle: ECG_SERVICE_START_HANDLE,
-          characteristics: [
-            {
-              uuid: ECG_VALUE_UUID,
-              properties: ['read', 'notify'],
-              userDescription: 'ECG sensor value: seq uint16, [timestamp uint32 ms], sample int16 (10 µV)',
-              onRead: () => this.lastPayloadCopy(),
+      service: {
+        uuid: ECG_SERVICE_UUID,
+        startHandle: ECG_SERVICE_START_HANDLE,
+        characteristics: [
+          {
+            uuid: ECG_VALUE_UUID,
+            properties: ['read', 'notify'],
+            userDescription: 'ECG sensor value: seq uint16, [timestamp uint32 ms], sample int16 (10 µV)',
+            onRead: () => this.lastPayloadCopy(),
+          },
+          setting(ECG_SAMPLING_RATE_UUID, 'Sampling rate (Hz)', sigPresentationFormat(0x06, 0x2722), 2, {
+            read: () => encodeSamplingRate(this.rate),
+            write: (value) => {
+              const hz = (value[0] as number) | ((value[1] as number) << 8)
+              if (hz < this.minRateHz || hz > this.maxRateHz) return ATT_VALUE_NOT_ALLOWED
+              this.samplingRateHz = hz
             },
-            {
-              uuid: ECG_SAMPLING_RATE_UUID,
-              properties: ['read', 'write'],
-              userDescription: 'Sampling rate (Hz)',
-              presentationFormat: { format: 0x06, exponent: 0, unit: 0x2722, namespace: 0x01, description: 0 },
-              onRead: () => encodeSamplingRate(this.rate),
-              onWrite: (value) => {
-                if (value.length !== 2) return AttError.invalidAttributeValueLength
-                const hz = (value[0] as number) | ((value[1] as number) << 8)
-                if (hz < this.minRateHz || hz > this.maxRateHz) return ATT_VALUE_NOT_ALLOWED
-                this.samplingRateHz = hz
-              },
+          }),
+          setting(ECG_TIMESTAMPING_UUID, 'Timestamp each reading (0 off, 1 on)', sigPresentationFormat(0x01, 0x2700), 1, {
+            read: () => encodeTimestamping(this.timestamping),
+            write: (value) => {
+              if ((value[0] as number) > 1) return ATT_VALUE_NOT_ALLOWED
+              this.timestamping = value[0] === 1
             },
-            {
-              uuid: ECG_TIMESTAMPING_UUID,
-              properties: ['read', 'write'],
-              userDescription: 'Timestamp each reading (0 off, 1 on)',
-              presentationFormat: { format: 0x01, exponent: 0, unit: 0x2700, namespace: 0x01, description: 0 },
-              onRead: () => encodeTimestamping(this.timestamping),
-              onWrite: (value) => {
-                if (value.length !== 1) return AttError.invalidAttributeValueLength
-                if ((value[0] as number) > 1) return ATT_VALUE_NOT_ALLOWED
-                this.timestamping = value[0] === 1
-              },
-            },
-          ],
-        },
-        this.batteryService(),
-        this.deviceInformation({
-          manufacturer: 'ObjectTwin Labs', model: 'OT-ECG1', serial: serialNumber('ECG', n, this.seed),
-          firmware: '1.4.2', hardware: 'rev C', software: 'ecgsyn-1.0',
-        }, options.deviceInformation),
-      ],
-      hooks: this.hooks(),
-    }
+          }),
+        ],
+      },
+      device: { serialPrefix: 'ECG', model: 'OT-ECG1', firmware: '1.4.2', hardware: 'rev C', software: 'ecgsyn-1.0' },
+    }, options.deviceInformation)
+    this.measurement = { uuid: ECG_VALUE_UUID, periodMs: this.tickMs, tick: () => this.tick(), onStart: () => this.reanchor() }
   }
 
   get samplingRateHz(): number {
@@ -137,7 +116,7 @@ export class EcgSensor extends SimulatedSensor {
     if (!Number.isInteger(hz) || hz < this.minRateHz || hz > this.maxRateHz) {
       throw new RangeError(`ECG sampling rate ${hz} Hz outside ${this.minRateHz}..${this.maxRateHz} Hz`)
     }
-    if (this.timer !== undefined) this.tick()
+    if (this.streaming) this.tick()
     this.rate = hz
     this.reanchor()
   }
@@ -155,11 +134,6 @@ export class EcgSensor extends SimulatedSensor {
     return this.stats.generated === 0 ? -1 : (this.seq - 1) & 0xffff
   }
 
-  /** True while the ECG value is subscribed and samples flow. */
-  get streaming(): boolean {
-    return this.timer !== undefined
-  }
-
   getStats(): SendStats {
     return { ...this.stats }
   }
@@ -172,32 +146,7 @@ export class EcgSensor extends SimulatedSensor {
 
   /** True R-peak times in the sensor clock (ms since power-on, the timestamp field's base), oldest first. */
   rPeakTimesMs(): number[] {
-    const n = Math.min(this.peakCount, R_PEAK_CAPACITY)
-    const out: number[] = []
-    for (let i = this.peakCount - n; i < this.peakCount; i++) out.push(this.peaksMs[i % R_PEAK_CAPACITY] as number)
-    return out
-  }
-
-  protected override onSubscribe(uuid: string, kinds: SubscriptionKind[]): void {
-    if (uuid !== ECG_VALUE_UUID) return
-    if (kinds.length > 0) this.startStream()
-    else this.stopStream()
-  }
-
-  protected override onLinkDown(): void {
-    this.stopStream()
-  }
-
-  private startStream(): void {
-    if (this.timer !== undefined || this.isDisposed) return
-    this.reanchor()
-    this.timer = this.every(this.tickMs, () => this.tick())
-  }
-
-  private stopStream(): void {
-    if (this.timer === undefined) return
-    this.cancel(this.timer)
-    this.timer = undefined
+    return this.peaksMs.values()
   }
 
   private reanchor(): void {
@@ -247,5 +196,20 @@ export class EcgSensor extends SimulatedSensor {
     if (this.lastLen > 0) return this.scratch.slice(0, this.lastLen)
     const out = new Uint8Array(8)
     return out.slice(0, writeEcgPayload(out, 0, 0, this.timestamping ? this.clock() - this.bootMs : undefined))
+  }
+}
+
+/** A Read / Write setting of `length` bytes; a write of another length is refused before `write` sees it. */
+function setting(
+  uuid: string, userDescription: string, presentationFormat: PresentationFormat, length: number,
+  access: { read: () => Uint8Array; write: (value: Uint8Array) => void | AttErrorCode },
+): CharacteristicDefinition {
+  return {
+    uuid,
+    properties: ['read', 'write'],
+    userDescription,
+    presentationFormat,
+    onRead: access.read,
+    onWrite: (value) => (value.length === length ? access.write(value) : AttError.invalidAttributeValueLength),
   }
 }

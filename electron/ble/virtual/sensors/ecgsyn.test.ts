@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import { EcgSyn } from './ecgsyn.ts'
 import { RrProcess } from './rr-process.ts'
-import { Prng } from './prng.ts'
+import { Prng } from '../prng.ts'
 
 const FS = 250
 

@@ -1,4 +1,4 @@
-import { Prng } from './prng.ts'
+import { Prng } from '../prng.ts'
 import { RrProcess } from './rr-process.ts'
 import type { RrProcessOptions } from './rr-process.ts'
 
@@ -158,8 +158,7 @@ export class EcgSyn {
   private prevZ: number
   private outT = 0
   private started = false
-  private readonly peaks = new Float64Array(R_PEAK_CAPACITY)
-  private peakCount = 0
+  private readonly peaks = new RecentTimes(R_PEAK_CAPACITY)
 
   constructor(options: EcgSynOptions = {}) {
     const o = { ...options, seed: options.seed ?? 1 }
@@ -183,8 +182,7 @@ export class EcgSyn {
     this.offset = minMv - lo * this.scale
     this.prevZ = this.traj.z
     this.traj.onRPeak = (t) => {
-      this.peaks[this.peakCount % R_PEAK_CAPACITY] = t
-      this.peakCount++
+      this.peaks.push(t)
       this.onRPeak?.(t)
     }
   }
@@ -226,14 +224,37 @@ export class EcgSyn {
 
   /** True R-peak times (s) seen so far, oldest first (the last 4096). */
   rPeakTimes(): number[] {
-    const n = Math.min(this.peakCount, R_PEAK_CAPACITY)
-    const out: number[] = []
-    for (let i = this.peakCount - n; i < this.peakCount; i++) out.push(this.peaks[i % R_PEAK_CAPACITY] as number)
-    return out
+    return this.peaks.values()
   }
 
   /** Number of R peaks seen so far. */
   get rPeakCount(): number {
-    return this.peakCount
+    return this.peaks.count
+  }
+}
+
+/** The last `capacity` of a series of times, oldest first, and how many there were in all. */
+export class RecentTimes {
+  private readonly ring: Float64Array
+  private total = 0
+
+  constructor(capacity: number) {
+    this.ring = new Float64Array(capacity)
+  }
+
+  get count(): number {
+    return this.total
+  }
+
+  push(t: number): void {
+    this.ring[this.total % this.ring.length] = t
+    this.total++
+  }
+
+  values(): number[] {
+    const n = Math.min(this.total, this.ring.length)
+    const out: number[] = []
+    for (let i = this.total - n; i < this.total; i++) out.push(this.ring[i % this.ring.length] as number)
+    return out
   }
 }

@@ -1,6 +1,7 @@
-import type { PeripheralDefinition, SubscriptionKind } from '../gatt-table.ts'
+import type { PeripheralDefinition } from '../gatt-table.ts'
 import { RrProcess } from './rr-process.ts'
-import { SimulatedSensor, sensorAddress, serialNumber } from './sensor-base.ts'
+import { SimulatedSensor } from './sensor-base.ts'
+import { readOnlyCharacteristic } from './standard-services.ts'
 import type { CommonSensorOptions, SendStats } from './sensor-base.ts'
 import { encodeHeartRateMeasurement, heartRateMeasurementLength, secondsToRr } from '../../../../shared/ble/heart-rate.ts'
 import type { HeartRateMeasurement } from '../../../../shared/ble/heart-rate.ts'
@@ -32,7 +33,6 @@ export class HeartRateSensor extends SimulatedSensor {
   private readonly intervalMs: number
   private readonly uint16: boolean
   private readonly energyEveryN: number
-  private timer: ReturnType<typeof setInterval> | undefined
   private nextBeatMs = 0
   private lastTickMs = 0
   private pendingRr: number[] = []
@@ -51,38 +51,29 @@ export class HeartRateSensor extends SimulatedSensor {
     this.intervalMs = options.intervalMs ?? 1000
     this.uint16 = options.uint16 ?? false
     this.energyEveryN = options.energyEveryN ?? 10
-    const n = this.index
-    this.definition = {
-      name: `ObjectTwin HR ${n}`,
-      address: sensorAddress(0x02, n),
-      addressType: 'random',
-      advertisedServices: [HEART_RATE_SERVICE_UUID],
+    this.definition = this.peripheral({
+      label: 'HR',
+      kindCode: 0x02,
       appearance: 0x0341, // Heart Rate Sensor: Heart Rate Belt
-      services: [
-        {
-          uuid: HEART_RATE_SERVICE_UUID,
-          characteristics: [
-            { uuid: HEART_RATE_MEASUREMENT_UUID, properties: ['notify'], userDescription: 'Heart rate (bpm) with RR intervals' },
-            { uuid: BODY_SENSOR_LOCATION_UUID, properties: ['read'], userDescription: 'Body sensor location', initialValue: new Uint8Array([1]) },
-            {
-              uuid: HEART_RATE_CONTROL_POINT_UUID,
-              properties: ['write'],
-              userDescription: 'Heart rate control point (0x01: reset energy expended)',
-              onWrite: (value) => {
-                if (value.length !== 1 || value[0] !== HR_CONTROL_RESET_ENERGY_EXPENDED) return HR_ERROR_CONTROL_POINT_NOT_SUPPORTED
-                this.energyKj = 0
-              },
+      service: {
+        uuid: HEART_RATE_SERVICE_UUID,
+        characteristics: [
+          { uuid: HEART_RATE_MEASUREMENT_UUID, properties: ['notify'], userDescription: 'Heart rate (bpm) with RR intervals' },
+          readOnlyCharacteristic(BODY_SENSOR_LOCATION_UUID, 'Body sensor location', new Uint8Array([1])),
+          {
+            uuid: HEART_RATE_CONTROL_POINT_UUID,
+            properties: ['write'],
+            userDescription: 'Heart rate control point (0x01: reset energy expended)',
+            onWrite: (value) => {
+              if (value.length !== 1 || value[0] !== HR_CONTROL_RESET_ENERGY_EXPENDED) return HR_ERROR_CONTROL_POINT_NOT_SUPPORTED
+              this.energyKj = 0
             },
-          ],
-        },
-        this.batteryService(),
-        this.deviceInformation({
-          manufacturer: 'ObjectTwin Labs', model: 'OT-HR1', serial: serialNumber('HR', n, this.seed),
-          firmware: '2.1.0', hardware: 'rev B', software: 'hrm-2.1',
-        }, options.deviceInformation),
-      ],
-      hooks: this.hooks(),
-    }
+          },
+        ],
+      },
+      device: { serialPrefix: 'HR', model: 'OT-HR1', firmware: '2.1.0', hardware: 'rev B', software: 'hrm-2.1' },
+    }, options.deviceInformation)
+    this.measurement = { uuid: HEART_RATE_MEASUREMENT_UUID, periodMs: this.intervalMs, tick: () => this.tick(), onStart: () => this.restartBeats() }
   }
 
   get heartRateBpm(): number {
@@ -93,37 +84,15 @@ export class HeartRateSensor extends SimulatedSensor {
     return Math.floor(this.energyKj)
   }
 
-  get streaming(): boolean {
-    return this.timer !== undefined
-  }
-
   getStats(): SendStats {
     return { ...this.stats }
   }
 
-  protected override onSubscribe(uuid: string, kinds: SubscriptionKind[]): void {
-    if (uuid !== HEART_RATE_MEASUREMENT_UUID) return
-    if (kinds.length > 0) this.start()
-    else this.stop()
-  }
-
-  protected override onLinkDown(): void {
-    this.stop()
-  }
-
-  private start(): void {
-    if (this.timer !== undefined || this.isDisposed) return
+  private restartBeats(): void {
     const now = this.clock()
     this.lastTickMs = now
     this.nextBeatMs = now + this.rr.nextRr() * 1000
     this.pendingRr = []
-    this.timer = this.every(this.intervalMs, () => this.tick())
-  }
-
-  private stop(): void {
-    if (this.timer === undefined) return
-    this.cancel(this.timer)
-    this.timer = undefined
   }
 
   /** Collect the beats up to now, update HR and energy, notify one measurement. */

@@ -1,4 +1,4 @@
-import { Prng } from './prng.ts'
+import { Prng } from '../prng.ts'
 
 /**
  * Beat-to-beat RR intervals with heart-rate variability, after ECGSYN's RR process (McSharry et al. 2003):

@@ -1,10 +1,11 @@
 import type { GattServerApi, PeripheralDefinition, PeripheralHooks, ServiceDefinition, SubscriptionKind } from '../gatt-table.ts'
 import { normalizeUuid } from '../gatt-table.ts'
+import { batteryService, deviceInformationService } from './standard-services.ts'
+import type { DeviceInformation } from './standard-services.ts'
 import { encodeBatteryLevel } from '../../../../shared/ble/battery.ts'
-import {
-  BATTERY_LEVEL_UUID, BATTERY_SERVICE_UUID, DEVICE_INFORMATION_SERVICE_UUID, FIRMWARE_REVISION_UUID, HARDWARE_REVISION_UUID,
-  MANUFACTURER_NAME_UUID, MODEL_NUMBER_UUID, SERIAL_NUMBER_UUID, SOFTWARE_REVISION_UUID,
-} from '../../../../shared/ble/uuids.ts'
+import { BATTERY_LEVEL_UUID, BATTERY_SERVICE_UUID } from '../../../../shared/ble/uuids.ts'
+
+export type { DeviceInformation }
 
 /** ATT error 0x13 "Value Not Allowed" (Core 5.1+; not in the GATT table's AttError list). */
 export const ATT_VALUE_NOT_ALLOWED = 0x13
@@ -13,15 +14,6 @@ export const ATT_VALUE_NOT_ALLOWED = 0x13
 export type Clock = () => number
 
 export const defaultClock: Clock = () => performance.now()
-
-export interface DeviceInformation {
-  manufacturer: string
-  model: string
-  serial: string
-  firmware: string
-  hardware: string
-  software: string
-}
 
 export interface CommonSensorOptions {
   /** Instance number (1, 2, …): part of the name and the address. Default 1. */
@@ -46,23 +38,31 @@ export interface SendStats {
   dropped: number
 }
 
-const utf8 = new TextEncoder()
-
-export function deviceInformationService(info: DeviceInformation): ServiceDefinition {
-  const str = (uuid: string, value: string, description: string) =>
-    ({ uuid, properties: ['read' as const], initialValue: utf8.encode(value), userDescription: description })
-  return {
-    uuid: DEVICE_INFORMATION_SERVICE_UUID,
-    characteristics: [
-      str(MANUFACTURER_NAME_UUID, info.manufacturer, 'Manufacturer Name'),
-      str(MODEL_NUMBER_UUID, info.model, 'Model Number'),
-      str(SERIAL_NUMBER_UUID, info.serial, 'Serial Number'),
-      str(FIRMWARE_REVISION_UUID, info.firmware, 'Firmware Revision'),
-      str(HARDWARE_REVISION_UUID, info.hardware, 'Hardware Revision'),
-      str(SOFTWARE_REVISION_UUID, info.software, 'Software Revision'),
-    ],
-  }
+/** The measurement a sensor streams while its characteristic is subscribed. */
+export interface MeasurementStream {
+  /** The characteristic whose subscription starts and stops the stream. */
+  uuid: string
+  periodMs: number
+  tick: () => void
+  /** Called as the stream starts, before its timer. */
+  onStart?: () => void
 }
+
+/** What sets one kind of sensor apart in its peripheral definition. */
+export interface SensorProfile {
+  /** The name reads `ObjectTwin <label> <index>`. */
+  label: string
+  /** Kind byte of the address (see {@link sensorAddress}). */
+  kindCode: number
+  /** GAP appearance, if any. */
+  appearance?: number
+  /** The sensor's own service, advertised; without one the sensor advertises Battery. */
+  service?: ServiceDefinition
+  /** Device Information defaults; the serial number is `<serialPrefix>-<index>-<seed>`. */
+  device: Omit<DeviceInformation, 'manufacturer' | 'serial'> & { serialPrefix: string }
+}
+
+const MANUFACTURER = 'ObjectTwin Labs'
 
 /** A battery that drains linearly with time; the level can be set (a swap, a demo). */
 export class Battery {
@@ -105,6 +105,9 @@ export abstract class SimulatedSensor {
   protected api: GattServerApi | undefined
   private readonly timers = new Set<ReturnType<typeof setInterval>>()
   private batteryTimer: ReturnType<typeof setInterval> | undefined
+  private streamTimer: ReturnType<typeof setInterval> | undefined
+  /** Set by a sensor that streams a measurement; without it only Battery subscriptions do anything. */
+  protected measurement: MeasurementStream | undefined
   private lastBatteryNotified = -1
   private disposed = false
 
@@ -120,26 +123,34 @@ export abstract class SimulatedSensor {
     return this.api?.connected === true
   }
 
+  /** True while the measurement is subscribed and streams. */
+  get streaming(): boolean {
+    return this.streamTimer !== undefined
+  }
+
   /** The link of the current connection, if any (tests and the controller's fault injection may look at it). */
   get link(): GattServerApi | undefined {
     return this.api
   }
 
-  protected batteryService(): ServiceDefinition {
+  /** The peripheral: the profile's service, then Battery and Device Information (`overrides` over its defaults). */
+  protected peripheral(profile: SensorProfile, overrides: Partial<DeviceInformation> | undefined): PeripheralDefinition {
+    const n = this.index
+    const { serialPrefix, ...device } = profile.device
+    const info = { manufacturer: MANUFACTURER, serial: serialNumber(serialPrefix, n, this.seed), ...device, ...overrides }
     return {
-      uuid: BATTERY_SERVICE_UUID,
-      characteristics: [{
-        uuid: BATTERY_LEVEL_UUID,
-        properties: ['read', 'notify'],
-        userDescription: 'Battery level (%)',
-        presentationFormat: { format: 0x04, exponent: 0, unit: 0x27ad, namespace: 0x01, description: 0 },
-        onRead: () => encodeBatteryLevel(this.battery.level),
-      }],
+      name: `ObjectTwin ${profile.label} ${n}`,
+      address: sensorAddress(profile.kindCode, n),
+      addressType: 'random',
+      advertisedServices: [profile.service?.uuid ?? BATTERY_SERVICE_UUID],
+      ...(profile.appearance === undefined ? {} : { appearance: profile.appearance }),
+      services: [
+        ...(profile.service === undefined ? [] : [profile.service]),
+        batteryService(() => this.battery.level),
+        deviceInformationService(info),
+      ],
+      hooks: this.hooks(),
     }
-  }
-
-  protected deviceInformation(defaults: DeviceInformation, overrides: Partial<DeviceInformation> | undefined): ServiceDefinition {
-    return deviceInformationService({ ...defaults, ...overrides })
   }
 
   /** The hooks to put into the PeripheralDefinition. */
@@ -174,9 +185,20 @@ export abstract class SimulatedSensor {
   }
 
   private stopBatteryTimer(): void {
-    if (this.batteryTimer === undefined) return
     this.cancel(this.batteryTimer)
     this.batteryTimer = undefined
+  }
+
+  private startStream(): void {
+    const m = this.measurement
+    if (m === undefined || this.streamTimer !== undefined || this.disposed) return
+    m.onStart?.()
+    this.streamTimer = this.every(m.periodMs, m.tick)
+  }
+
+  protected stopStream(): void {
+    this.cancel(this.streamTimer)
+    this.streamTimer = undefined
   }
 
   /** Notify the battery level if it changed (also called after set()). */
@@ -189,14 +211,14 @@ export abstract class SimulatedSensor {
   }
 
   /** An unref'd interval that dispose() clears. */
-  protected every(ms: number, fn: () => void): ReturnType<typeof setInterval> {
+  private every(ms: number, fn: () => void): ReturnType<typeof setInterval> {
     const t = setInterval(fn, ms)
     t.unref()
     this.timers.add(t)
     return t
   }
 
-  protected cancel(t: ReturnType<typeof setInterval> | undefined): void {
+  private cancel(t: ReturnType<typeof setInterval> | undefined): void {
     if (t === undefined) return
     clearInterval(t)
     this.timers.delete(t)
@@ -211,13 +233,18 @@ export abstract class SimulatedSensor {
     this.onLinkDown()
   }
 
-  protected get isDisposed(): boolean {
-    return this.disposed
+  protected onLinkUp(): void {}
+
+  protected onLinkDown(): void {
+    this.stopStream()
   }
 
-  protected onLinkUp(): void {}
-  protected onLinkDown(): void {}
-  protected abstract onSubscribe(uuid: string, kinds: SubscriptionKind[]): void
+  protected onSubscribe(uuid: string, kinds: SubscriptionKind[]): void {
+    if (uuid !== this.measurement?.uuid) return
+    if (kinds.length > 0) this.startStream()
+    else this.stopStream()
+  }
+
   abstract readonly definition: PeripheralDefinition
 }
 

@@ -1,6 +1,7 @@
-import type { PeripheralDefinition, SubscriptionKind } from '../gatt-table.ts'
-import { Prng } from './prng.ts'
-import { SimulatedSensor, sensorAddress, serialNumber } from './sensor-base.ts'
+import type { PeripheralDefinition } from '../gatt-table.ts'
+import { Prng } from '../prng.ts'
+import { SimulatedSensor } from './sensor-base.ts'
+import { readOnlyCharacteristic } from './standard-services.ts'
 import type { CommonSensorOptions, SendStats } from './sensor-base.ts'
 import { TEMPERATURE_TYPE_BODY, dateTimeFromDate, encodeTemperatureMeasurement } from '../../../../shared/ble/thermometer.ts'
 import type { TemperatureMeasurement } from '../../../../shared/ble/thermometer.ts'
@@ -31,7 +32,6 @@ export class ThermometerSensor extends SimulatedSensor {
   private readonly minC: number
   private readonly maxC: number
   private temperature: number
-  private timer: ReturnType<typeof setInterval> | undefined
   private readonly stats: SendStats & { confirmed: number } = { generated: 0, sent: 0, dropped: 0, confirmed: 0 }
   lastMeasurement: TemperatureMeasurement | undefined
 
@@ -44,28 +44,25 @@ export class ThermometerSensor extends SimulatedSensor {
     this.minC = options.minC ?? 36.6
     this.maxC = options.maxC ?? 37.2
     this.temperature = this.meanC + this.rng.uniform(-0.15, 0.15)
-    const n = this.index
-    this.definition = {
-      name: `ObjectTwin Thermo ${n}`,
-      address: sensorAddress(0x03, n),
-      addressType: 'random',
-      advertisedServices: [HEALTH_THERMOMETER_SERVICE_UUID],
+    this.definition = this.peripheral({
+      label: 'Thermo',
+      kindCode: 0x03,
       appearance: 0x0301, // Thermometer: Ear
-      services: [
-        {
-          uuid: HEALTH_THERMOMETER_SERVICE_UUID,
-          characteristics: [
-            { uuid: TEMPERATURE_MEASUREMENT_UUID, properties: ['indicate'], userDescription: 'Body temperature (°C)' },
-            { uuid: TEMPERATURE_TYPE_UUID, properties: ['read'], userDescription: 'Temperature type', initialValue: new Uint8Array([TEMPERATURE_TYPE_BODY]) },
-          ],
-        },
-        this.batteryService(),
-        this.deviceInformation({
-          manufacturer: 'ObjectTwin Labs', model: 'OT-TH1', serial: serialNumber('TH', n, this.seed),
-          firmware: '1.0.7', hardware: 'rev A', software: 'thermo-1.0',
-        }, options.deviceInformation),
-      ],
-      hooks: this.hooks(),
+      service: {
+        uuid: HEALTH_THERMOMETER_SERVICE_UUID,
+        characteristics: [
+          { uuid: TEMPERATURE_MEASUREMENT_UUID, properties: ['indicate'], userDescription: 'Body temperature (°C)' },
+          readOnlyCharacteristic(TEMPERATURE_TYPE_UUID, 'Temperature type', new Uint8Array([TEMPERATURE_TYPE_BODY])),
+        ],
+      },
+      device: { serialPrefix: 'TH', model: 'OT-TH1', firmware: '1.0.7', hardware: 'rev A', software: 'thermo-1.0' },
+    }, options.deviceInformation)
+    this.measurement = {
+      uuid: TEMPERATURE_MEASUREMENT_UUID,
+      periodMs: this.intervalMs,
+      tick: () => this.tick(),
+      // The first reading right away (once the timer runs), as a thermometer does once it is read out.
+      onStart: () => queueMicrotask(() => this.tick()),
     }
   }
 
@@ -73,41 +70,14 @@ export class ThermometerSensor extends SimulatedSensor {
     return this.temperature
   }
 
-  get streaming(): boolean {
-    return this.timer !== undefined
-  }
-
   getStats(): SendStats & { confirmed: number } {
     return { ...this.stats }
-  }
-
-  protected override onSubscribe(uuid: string, kinds: SubscriptionKind[]): void {
-    if (uuid !== TEMPERATURE_MEASUREMENT_UUID) return
-    if (kinds.length > 0) this.start()
-    else this.stop()
-  }
-
-  protected override onLinkDown(): void {
-    this.stop()
-  }
-
-  private start(): void {
-    if (this.timer !== undefined || this.isDisposed) return
-    this.timer = this.every(this.intervalMs, () => this.tick())
-    // The first reading right away, as a thermometer does once it is read out.
-    queueMicrotask(() => this.tick())
-  }
-
-  private stop(): void {
-    if (this.timer === undefined) return
-    this.cancel(this.timer)
-    this.timer = undefined
   }
 
   /** Drift one step (Ornstein–Uhlenbeck towards the mean, ~0.02 °C per step) and indicate the reading. */
   tick(): void {
     const api = this.api
-    if (api === undefined || this.timer === undefined) return
+    if (api === undefined || !this.streaming) return
     const t = this.temperature + 0.05 * (this.meanC - this.temperature) + 0.02 * this.rng.gaussian()
     this.temperature = Math.min(this.maxC, Math.max(this.minC, t))
     const m: TemperatureMeasurement = { value: Math.round(this.temperature * 100) / 100, unit: 'celsius' }

@@ -1,6 +1,21 @@
+/** Uniform in [0, 1). */
+export type Random = () => number
+
+/** mulberry32, seeded with `seed` as it is (unmixed). */
+export function mulberry32(seed: number): Random {
+  let state = seed >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
 /** A small seedable PRNG (mulberry32) with a Gaussian helper, so simulated runs are reproducible. */
 export class Prng {
-  private state: number
+  private readonly random: Random
   private spare = NaN
 
   constructor(seed: number) {
@@ -8,16 +23,12 @@ export class Prng {
     let s = (Math.floor(seed) ^ 0x9e3779b9) >>> 0
     s = Math.imul(s ^ (s >>> 16), 0x85ebca6b) >>> 0
     s = Math.imul(s ^ (s >>> 13), 0xc2b2ae35) >>> 0
-    this.state = (s ^ (s >>> 16)) >>> 0
+    this.random = mulberry32(s ^ (s >>> 16))
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0
-    let t = this.state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+    return this.random()
   }
 
   /** Uniform in [lo, hi). */
