@@ -1,4 +1,7 @@
 import { timingSafeEqual } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { resolve, sep } from 'node:path'
+import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { EVENT_KINDS, type ConsoleEvent, type ConsoleEventKind } from '../../shared/api/events.ts'
 import type { ErrorCode, Result } from '../../shared/api/result.ts'
@@ -13,7 +16,21 @@ export interface HttpApiOptions {
   readonly token?: string
   /** Largest request body accepted. */
   readonly bodyLimit?: number
+  /** The built renderer to serve at `/`; default `out/renderer` of the repo; null serves no UI. */
+  readonly rendererDir?: string | null
 }
+
+/**
+ * Where `npm run build` puts the renderer. This file runs from electron/console (Node strips its
+ * types) or bundled into out/main: both sit two levels below the repo root.
+ */
+export const DEFAULT_RENDERER_DIR = resolve(import.meta.dirname, '../../out/renderer')
+
+/** The UI's Content-Security-Policy, the same as the meta tag of renderer/index.html (a test checks). */
+export const RENDERER_CSP =
+  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+const UI_NOT_BUILT = 'UI not built: run npm run build'
 
 const STATUS: Record<ErrorCode, number> = {
   invalid_input: 400,
@@ -76,6 +93,7 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
     reply.header('X-Content-Type-Options', 'nosniff')
     reply.header('Referrer-Policy', 'no-referrer')
     reply.header('X-Frame-Options', 'DENY')
+    if (!req.url.startsWith('/api/')) reply.header('Content-Security-Policy', RENDERER_CSP)
     if (!options.token || !req.url.startsWith('/api/')) return
     const header = req.headers.authorization
     // EventSource cannot set headers: the event stream may carry the token in the query.
@@ -182,7 +200,34 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
     })
   })
 
+  if (options.rendererDir !== null) await serveRenderer(app, options.rendererDir ?? DEFAULT_RENDERER_DIR)
+
   await app.listen({ host: options.host, port: options.port })
   const address = app.server.address()
   return { app, port: typeof address === 'object' && address ? address.port : options.port }
+}
+
+/**
+ * The built renderer at `/` (the browser console). The build may appear or be redone while the
+ * server runs, so whether it exists is checked per request: without it `/` says how to build it.
+ */
+async function serveRenderer(app: FastifyInstance, root: string): Promise<void> {
+  const index = resolve(root, 'index.html')
+  app.addHook('onRequest', async (req, reply) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return
+    const path = req.url.split('?')[0]
+    if ((path === '/' || path === '/index.html') && !existsSync(index)) {
+      return reply.code(503).header('Content-Type', 'text/plain; charset=utf-8').header('Cache-Control', 'no-store').send(UI_NOT_BUILT)
+    }
+  })
+  await app.register(fastifyStatic, {
+    root,
+    prefix: '/',
+    index: 'index.html',
+    // Hashed file names under assets/ never change; index.html must be fetched anew to find them.
+    cacheControl: false,
+    setHeaders: (reply, filePath) => {
+      reply.header('Cache-Control', filePath.includes(`${sep}assets${sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache')
+    },
+  })
 }

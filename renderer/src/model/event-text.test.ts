@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest'
+import { describeEvent, eventEndpoint } from './event-text.ts'
+
+describe('event text', () => {
+  it('describes notifications with their first values and count', () => {
+    const e = {
+      kind: 'notification' as const,
+      time: 1,
+      endpoint: 'ep',
+      observationId: 'o1',
+      paths: ['/1031/0/1'],
+      code: '2.05',
+      records: [1, 2, 3, 4].map((v) => ({ path: '/1031/0/1', value: v })),
+    }
+    expect(describeEvent(e)).toBe('notification 2.05 for /1031/0/1: /1031/0/1=1, /1031/0/1=2, /1031/0/1=3 … (4 values)')
+    expect(eventEndpoint(e)).toBe('ep')
+  })
+
+  it('describes state changes and logs', () => {
+    expect(describeEvent({ kind: 'awake', time: 1, endpoint: 'q', queuedRequests: 2 })).toBe('woke up; sending 2 queued requests')
+    expect(describeEvent({ kind: 'log', time: 1, level: 'warn', message: 'hello' })).toBe('hello')
+    expect(eventEndpoint({ kind: 'log', time: 1, level: 'info', message: 'm' })).toBeUndefined()
+  })
+})

@@ -1,0 +1,44 @@
+import type { ConsoleEvent } from '../../../shared/api/events.ts'
+
+/** The endpoint an event is about, if any. */
+export function eventEndpoint(e: ConsoleEvent): string | undefined {
+  switch (e.kind) {
+    case 'registered':
+    case 'updated':
+      return e.client.endpoint
+    case 'log':
+      return e.wire?.endpoint
+    default:
+      return e.endpoint
+  }
+}
+
+function values(records: readonly { path: string; value: string | number | boolean }[]): string {
+  if (records.length === 0) return 'no values'
+  const first = records.slice(0, 3).map((r) => `${r.path}=${String(r.value).slice(0, 24)}`)
+  return records.length > 3 ? `${first.join(', ')} … (${records.length} values)` : first.join(', ')
+}
+
+/** One line saying what happened. */
+export function describeEvent(e: ConsoleEvent): string {
+  switch (e.kind) {
+    case 'registered':
+      return `registered${e.replaced ? ' again (replaces the old registration)' : ''}: LwM2M ${e.client.lwm2mVersion}, ${e.client.objects.length} objects, lifetime ${e.client.lifetime} s`
+    case 'updated':
+      return `updated${e.objectsChanged ? ': its objects changed' : ''}`
+    case 'deregistered':
+      return 'de-registered'
+    case 'expired':
+      return 'registration expired (no update within its lifetime)'
+    case 'sleeping':
+      return 'went to sleep (queue mode)'
+    case 'awake':
+      return `woke up${e.queuedRequests > 0 ? `; sending ${e.queuedRequests} queued requests` : ''}`
+    case 'notification':
+      return `notification ${e.code} for ${e.paths.join(', ')}: ${e.decodeError ? `cannot decode: ${e.decodeError}` : values(e.records)}`
+    case 'send':
+      return `sent ${values(e.records)}`
+    case 'log':
+      return e.message
+  }
+}

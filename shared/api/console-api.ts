@@ -1,0 +1,177 @@
+import { z } from 'zod'
+import { RESOURCE_TYPES } from '../lwm2m/values.ts'
+import type { ConsoleEvent, ConsoleEventKind } from './events.ts'
+import type { Result } from './result.ts'
+import { Attributes, ClientInfo, DmResult, FormatName, ObservationInfo, RecordJson } from './schemas.ts'
+
+/**
+ * The console API contract (DESIGN.md): the one interface the renderer is written against. Two
+ * transports implement it — REST + SSE in a browser (renderer/src/api/http-transport.ts) and the
+ * preload IPC bridge in Electron — and every method has a zod schema for its input and its result,
+ * so both sides can `safeParse` what crosses the boundary.
+ */
+
+const Endpoint = z.string().min(1, 'endpoint is empty').max(256)
+const Path = z.string().regex(/^\/(?:[A-Za-z_][A-Za-z0-9_.~-]{0,63}\/?)?(?:\d{1,5}(?:\/\d{1,5}){0,3})?$/, 'path must look like /o, /o/i, /o/i/r or /o/i/r/ri')
+
+/** Options every device-management request may carry. */
+const DmOptions = {
+  /** Content format by short name ("tlv", "senml-cbor", …) or number as text; empty lets the server choose. */
+  format: z.union([FormatName, z.string().regex(/^\d{1,5}$/)]).optional(),
+  timeoutMs: z.number().int().min(1).max(300_000).optional(),
+}
+
+/** One value to write or create: path absolute or relative to the target, value in plain JSON, type when the model does not say. */
+export const WriteRecord = z.object({
+  path: z.string().min(1),
+  value: z.union([z.string(), z.number(), z.boolean()]),
+  type: z.enum(RESOURCE_TYPES as [string, ...string[]]).optional(),
+})
+export type WriteRecord = z.infer<typeof WriteRecord>
+
+export const NoInput = z.object({}).strict()
+export const GetClientInput = z.object({ endpoint: Endpoint })
+export const ReadInput = z.object({ endpoint: Endpoint, path: Path, ...DmOptions })
+export const DiscoverInput = ReadInput
+export const WriteInput = z.object({ endpoint: Endpoint, path: Path, records: z.array(WriteRecord).min(1, 'nothing to write'), replace: z.boolean().optional(), ...DmOptions })
+export const ExecuteInput = z.object({
+  endpoint: Endpoint,
+  path: Path,
+  /** LwM2M execute arguments, e.g. `0='v',1`; empty or absent for none. */
+  args: z.string().max(4096).optional(),
+  ...DmOptions,
+})
+export const WriteAttributesInput = z.object({ endpoint: Endpoint, path: Path, attributes: Attributes, ...DmOptions })
+export const ObserveInput = z.object({ endpoint: Endpoint, paths: z.array(Path).min(1, 'nothing to observe'), ...DmOptions })
+export const CancelObservationInput = z.object({
+  endpoint: Endpoint,
+  /** Absent: every observation of the client. */
+  path: Path.optional(),
+  /** Passive forgets the observation and lets the next notification be reset; active sends a GET with Observe 1. */
+  passive: z.boolean().optional(),
+})
+export const CreateInput = z.object({ endpoint: Endpoint, objectId: z.number().int().min(0).max(65534), records: z.array(WriteRecord), ...DmOptions })
+export const DeleteInput = z.object({ endpoint: Endpoint, path: Path, ...DmOptions })
+export const ListObservationsInput = z.object({ endpoint: Endpoint.optional() })
+
+export const ClientList = z.array(ClientInfo)
+export const ObserveResult = DmResult.extend({ observationId: z.string().optional() })
+export type ObserveResult = z.infer<typeof ObserveResult>
+export const CancelResult = z.object({ cancelled: z.number().int().min(0) })
+export type CancelResult = z.infer<typeof CancelResult>
+export const ObservationList = z.array(ObservationInfo)
+export const Health = z.object({
+  status: z.literal('ok'),
+  clients: z.number().int(),
+  coapPort: z.number().int(),
+  coapPorts: z.object({ ipv4: z.number().int().optional(), ipv6: z.number().int().optional() }).optional(),
+})
+export type Health = z.infer<typeof Health>
+
+export type ReadInput = z.infer<typeof ReadInput>
+export type DiscoverInput = z.infer<typeof DiscoverInput>
+export type WriteInput = z.infer<typeof WriteInput>
+export type ExecuteInput = z.infer<typeof ExecuteInput>
+export type WriteAttributesInput = z.infer<typeof WriteAttributesInput>
+export type ObserveInput = z.infer<typeof ObserveInput>
+export type CancelObservationInput = z.infer<typeof CancelObservationInput>
+export type CreateInput = z.infer<typeof CreateInput>
+export type DeleteInput = z.infer<typeof DeleteInput>
+export type ListObservationsInput = z.infer<typeof ListObservationsInput>
+export type GetClientInput = z.infer<typeof GetClientInput>
+
+const WireEntrySchema = z.object({
+  direction: z.enum(['in', 'out']),
+  peer: z.string(),
+  endpoint: z.string().optional(),
+  method: z.string(),
+  path: z.string(),
+  code: z.string().optional(),
+  contentFormat: z.number().int().optional(),
+  durationMs: z.number().optional(),
+  summary: z.string().optional(),
+})
+
+const time = z.number()
+/** The events of shared/api/events.ts, for transports that receive them as text (SSE). */
+export const ConsoleEventSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('registered'), time, client: ClientInfo, replaced: z.boolean() }),
+  z.object({ kind: z.literal('updated'), time, client: ClientInfo, objectsChanged: z.boolean() }),
+  z.object({ kind: z.literal('deregistered'), time, endpoint: z.string(), registrationId: z.string() }),
+  z.object({ kind: z.literal('expired'), time, endpoint: z.string(), registrationId: z.string() }),
+  z.object({ kind: z.literal('sleeping'), time, endpoint: z.string() }),
+  z.object({ kind: z.literal('awake'), time, endpoint: z.string(), queuedRequests: z.number().int() }),
+  z.object({
+    kind: z.literal('notification'),
+    time,
+    endpoint: z.string(),
+    observationId: z.string(),
+    paths: z.array(z.string()),
+    code: z.string(),
+    records: z.array(RecordJson),
+    decodeError: z.string().optional(),
+  }),
+  z.object({ kind: z.literal('send'), time, endpoint: z.string(), records: z.array(RecordJson) }),
+  z.object({ kind: z.literal('log'), time, level: z.enum(['info', 'warn', 'error']), message: z.string(), wire: WireEntrySchema.optional() }),
+])
+
+/** Parses one event received as JSON; undefined for anything that is not a known event. */
+export function parseConsoleEvent(json: unknown): ConsoleEvent | undefined {
+  const parsed = ConsoleEventSchema.safeParse(json)
+  return parsed.success ? (parsed.data as ConsoleEvent) : undefined
+}
+
+/**
+ * Each method's input and result schema, with its IPC channel name (`domain:verb`). The IPC bridge
+ * and its tests iterate this table, so a method added here is a method every transport must carry.
+ */
+export const API_METHODS = {
+  listClients: { channel: 'clients:list', input: NoInput, result: ClientList },
+  getClient: { channel: 'clients:get', input: GetClientInput, result: ClientInfo },
+  read: { channel: 'dm:read', input: ReadInput, result: DmResult },
+  write: { channel: 'dm:write', input: WriteInput, result: DmResult },
+  execute: { channel: 'dm:execute', input: ExecuteInput, result: DmResult },
+  discover: { channel: 'dm:discover', input: DiscoverInput, result: DmResult },
+  writeAttributes: { channel: 'dm:write-attributes', input: WriteAttributesInput, result: DmResult },
+  create: { channel: 'dm:create', input: CreateInput, result: DmResult },
+  delete: { channel: 'dm:delete', input: DeleteInput, result: DmResult },
+  observe: { channel: 'observe:start', input: ObserveInput, result: ObserveResult },
+  cancelObservation: { channel: 'observe:cancel', input: CancelObservationInput, result: CancelResult },
+  listObservations: { channel: 'observe:list', input: ListObservationsInput, result: ObservationList },
+  health: { channel: 'app:health', input: NoInput, result: Health },
+} as const
+
+export type ApiMethodName = keyof typeof API_METHODS
+
+/** Whether the live event stream is up; a transport reconnects by itself after `closed`. */
+export type ConnectionState = 'connecting' | 'open' | 'closed'
+
+export interface SubscribeOptions {
+  /** Only these kinds; all when absent. */
+  readonly kinds?: readonly ConsoleEventKind[]
+}
+
+export type Unsubscribe = () => void
+
+/** What the renderer calls. Every method answers a `Result`: device answers (4.04) are data in `DmResult`, transport failures are errors. */
+export interface ConsoleApi {
+  listClients(): Promise<Result<ClientInfo[]>>
+  getClient(input: GetClientInput): Promise<Result<ClientInfo>>
+  read(input: ReadInput): Promise<Result<DmResult>>
+  write(input: WriteInput): Promise<Result<DmResult>>
+  execute(input: ExecuteInput): Promise<Result<DmResult>>
+  discover(input: DiscoverInput): Promise<Result<DmResult>>
+  writeAttributes(input: WriteAttributesInput): Promise<Result<DmResult>>
+  create(input: CreateInput): Promise<Result<DmResult>>
+  delete(input: DeleteInput): Promise<Result<DmResult>>
+  observe(input: ObserveInput): Promise<Result<ObserveResult>>
+  cancelObservation(input: CancelObservationInput): Promise<Result<CancelResult>>
+  listObservations(input: ListObservationsInput): Promise<Result<ObservationInfo[]>>
+  health(): Promise<Result<Health>>
+  /** Live events; the listener is called for every event of the wanted kinds until unsubscribed. */
+  subscribe(listener: (event: ConsoleEvent) => void, options?: SubscribeOptions): Unsubscribe
+  /** The event stream's state; called at once with the current state. A listener sees `open` again after each reconnect (time to resynchronise). */
+  onConnection(listener: (state: ConnectionState) => void): Unsubscribe
+  /** Stops the event stream and any reconnect. */
+  close(): void
+}
