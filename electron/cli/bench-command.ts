@@ -76,4 +76,28 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
       io.out(formatTable(report.rows))
       io.out(summaryLine(report.summary))
     })
+  bench
+    .command('pipeline')
+    .description('simulated ECG sensors → gateway → embedded server → API event: latency, samples lost, gateway CPU and memory, for 4×150 Hz and 8×500 Hz')
+    .option('--duration <s>', 'seconds measured per scenario', '10')
+    .option('--warmup <s>', 'seconds before measuring', '2')
+    .option('--scenarios <list>', 'sensors×rate pairs, e.g. 4x150,8x500', '4x150,8x500')
+    .option('--no-processes', 'skip the three-process run (gateway CPU and memory)')
+    .action(async (o: { duration: string; warmup: string; scenarios: string; processes: boolean }) => {
+      const scenarios = o.scenarios.split(',').map((s) => {
+        const m = /^(\d+)x(\d+)$/.exec(s.trim())
+        if (!m || Number(m[1]) < 1 || Number(m[2]) < 25 || Number(m[2]) > 1000) throw new CliError(`--scenarios takes SENSORSxHZ pairs (e.g. 4x150, rate 25..1000), not "${s}"`)
+        return { sensors: Number(m[1]), rateHz: Number(m[2]) }
+      })
+      const { runPipelineBench } = await import('../../bench/pipeline-bench.ts')
+      const { formatTable, summaryLine } = await import('../../bench/stats.ts')
+      let report: Awaited<ReturnType<typeof runPipelineBench>>
+      try {
+        report = await runPipelineBench({ scenarios, durationS: seconds(o.duration, '--duration'), warmupS: seconds(o.warmup, '--warmup'), processes: o.processes }, (line) => io.err(line))
+      } catch (e) {
+        throw new CliError(`bench pipeline: ${(e as Error).message}`)
+      }
+      io.out(formatTable(report.rows))
+      io.out(summaryLine(report.summary))
+    })
 }

@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { registerBenchCommand } from './bench-command.ts'
 import { registerCodecCommands } from './codec-commands.ts'
+import { registerGatewayCommand } from './gateway-command.ts'
 import { registerServeCommand } from './serve-command.ts'
 import { registerSimCommand } from './sim-command.ts'
 
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIo = processIo): Command {
   registerCodecCommands(program, io)
   registerBenchCommand(program, io)
   registerSimCommand(program, io)
+  registerGatewayCommand(program, io)
   return program
 }
 
