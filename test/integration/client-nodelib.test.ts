@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ECG_TWIN, startClient, type StartedClient } from '../support/client-harness.ts'
-import { NodeLibServer } from '../support/nodelib-server.ts'
+import { NodeLibServer } from '../../bench/nodelib-server.ts'
 import { waitFor } from '../support/server-harness.ts'
 
 const EP = 'gw-nodelib'
