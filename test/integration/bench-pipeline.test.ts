@@ -1,33 +1,11 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { runObjecttwin } from '../support/run-objecttwin.ts'
 
-const BIN = fileURLToPath(new URL('../../bin/objecttwin.js', import.meta.url))
 const KEYS = ['latency_p50_ms', 'latency_p99_ms', 'lost_samples', 'kb_per_sensor', 'gateway_cpu_pct']
-
-/** Runs the real launcher, as `npx objecttwin` would; kills it by PID if it outlives the timeout. */
-function objecttwin(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
-      reject(new Error(`objecttwin ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${stderr}`))
-    }, timeoutMs)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
 
 describe('objecttwin bench pipeline', () => {
   it('streams two ECG sensors through the gateway in one and in three processes, and ends with the summary keys', async () => {
-    const r = await objecttwin(['bench', 'pipeline', '--scenarios', '2x150', '--duration', '2', '--warmup', '0.5'], 120_000)
+    const r = await runObjecttwin(['bench', 'pipeline', '--scenarios', '2x150', '--duration', '2', '--warmup', '0.5'], 120_000)
     expect(r.stderr).not.toMatch(/Error|^objecttwin: /m)
     expect(r.code).toBe(0)
     const lines = r.stdout.trimEnd().split('\n')
@@ -43,7 +21,7 @@ describe('objecttwin bench pipeline', () => {
   }, 150_000)
 
   it('refuses a bad scenario with a one-line reason', async () => {
-    const r = await objecttwin(['bench', 'pipeline', '--scenarios', '4by150'], 20_000)
+    const r = await runObjecttwin(['bench', 'pipeline', '--scenarios', '4by150'], 20_000)
     expect(r.code).toBe(1)
     expect(r.stderr.trim()).toBe('objecttwin: --scenarios takes SENSORSxHZ pairs (e.g. 4x150, rate 25..1000), not "4by150"')
   })

@@ -1,33 +1,10 @@
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
+import { runObjecttwin } from '../support/run-objecttwin.ts'
 import { SUMMARY_KEYS } from '../../bench/server-bench.ts'
-
-const BIN = fileURLToPath(new URL('../../bin/objecttwin.js', import.meta.url))
-
-/** Runs the real launcher, as `npx objecttwin` would; kills it by PID if it outlives the timeout. */
-function objecttwin(args: string[], timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')))
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')))
-    const timer = setTimeout(() => {
-      if (child.pid !== undefined) process.kill(child.pid, 'SIGKILL')
-      reject(new Error(`objecttwin ${args.join(' ')} did not finish within ${timeoutMs} ms; stderr: ${stderr}`))
-    }, timeoutMs)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
 
 describe('objecttwin bench server', () => {
   it('runs a tiny fleet against both servers and ends with a summary line holding every key', async () => {
-    const r = await objecttwin(['bench', 'server', '--clients', '20', '--duration', '1', '--concurrency', '10', '--streams', '5', '--rss-clients', '40'], 120_000)
+    const r = await runObjecttwin(['bench', 'server', '--clients', '20', '--duration', '1', '--concurrency', '10', '--streams', '5', '--rss-clients', '40'], 120_000)
     expect(r.stderr).not.toMatch(/Error|^objecttwin: /m)
     expect(r.code).toBe(0)
     const lines = r.stdout.trimEnd().split('\n')
@@ -48,14 +25,14 @@ describe('objecttwin bench server', () => {
   }, 150_000)
 
   it('refuses a bad option with a one-line reason and a non-zero exit', async () => {
-    const r = await objecttwin(['bench', 'server', '--clients', 'many'], 20_000)
+    const r = await runObjecttwin(['bench', 'server', '--clients', 'many'], 20_000)
     expect(r.code).toBe(1)
     expect(r.stderr.trim()).toBe('objecttwin: --clients must be a whole number of at least 1, not "many"')
     expect(r.stdout).toBe('')
   })
 
   it('lists the server bench under bench --help', async () => {
-    const r = await objecttwin(['bench', '--help'], 20_000)
+    const r = await runObjecttwin(['bench', '--help'], 20_000)
     expect(r.code).toBe(0)
     expect(r.stdout).toMatch(/^\s+server \[options\]/m)
   })
