@@ -109,7 +109,8 @@ function tapSends(sensor: SimulatedSensorHandle, sent: Map<number, number>, orde
 }
 
 async function runInProcess(sc: PipelineScenario, options: PipelineBenchOptions, progress: (line: string) => void): Promise<InProcessResult> {
-  const service = await ConsoleService.create({ requestTimeoutMs: 10_000 })
+  // The scenario's sampling rate throughout: no adaptive sampling.
+  const service = await ConsoleService.create({ requestTimeoutMs: 10_000, adaptiveSampling: { enabled: false } })
   const radio = new VirtualRadio()
   const sensors = Array.from({ length: sc.sensors }, (_, i) => createSensor('ecg', { index: i + 1, seed: 11 + i, samplingRateHz: sc.rateHz, timestamping: true }))
   const sends = sensors.map(() => new Map<number, number>())
@@ -276,7 +277,8 @@ function rssKb(pid: number): number {
 }
 
 async function runProcesses(sc: PipelineScenario, options: PipelineBenchOptions, progress: (line: string) => void): Promise<ProcessesResult> {
-  const service = await ConsoleService.create({ requestTimeoutMs: 10_000 })
+  // The scenario's sampling rate throughout: no adaptive sampling.
+  const service = await ConsoleService.create({ requestTimeoutMs: 10_000, adaptiveSampling: { enabled: false } })
   const dir = mkdtempSync(join(tmpdir(), 'objecttwin-bench-'))
   const pty = join(dir, 'ttyHCI')
   const children: Child[] = []

@@ -1,10 +1,23 @@
 import type { Command } from 'commander'
-import type { ServerBenchOptions } from '../../bench/server-bench.ts'
+import type { BenchReport, ServerBenchOptions } from '../../bench/server-bench.ts'
 import { CliError, type CliIo } from './program.ts'
 
 function count(value: string, name: string, min = 1): number {
   if (!/^\d+$/.test(value) || Number(value) < min) throw new CliError(`${name} must be a whole number of at least ${min}, not "${value}"`)
   return Number(value)
+}
+
+/** Runs one bench and prints its table, then the summary line; a failure names the bench and its cause. */
+async function printReport(io: CliIo, name: string, run: (progress: (line: string) => void) => Promise<BenchReport>): Promise<void> {
+  const { formatTable, summaryLine } = await import('../../bench/stats.ts')
+  let report: BenchReport
+  try {
+    report = await run((line) => io.err(line))
+  } catch (e) {
+    throw new CliError(`bench ${name}: ${(e as Error).message}`)
+  }
+  io.out(formatTable(report.rows))
+  io.out(summaryLine(report.summary))
 }
 
 function seconds(value: string, name: string): number {
@@ -66,15 +79,7 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
       }
       // Loaded on demand: the bench pulls in the whole engine and a simulated fleet.
       const { runServerBench } = await import('../../bench/server-bench.ts')
-      const { formatTable, summaryLine } = await import('../../bench/stats.ts')
-      let report: Awaited<ReturnType<typeof runServerBench>>
-      try {
-        report = await runServerBench(options, (line) => io.err(line))
-      } catch (e) {
-        throw new CliError(`bench server: ${(e as Error).message}`)
-      }
-      io.out(formatTable(report.rows))
-      io.out(summaryLine(report.summary))
+      await printReport(io, 'server', (progress) => runServerBench(options, progress))
     })
   bench
     .command('pipeline')
@@ -89,15 +94,60 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
         if (!m || Number(m[1]) < 1 || Number(m[2]) < 25 || Number(m[2]) > 1000) throw new CliError(`--scenarios takes SENSORSxHZ pairs (e.g. 4x150, rate 25..1000), not "${s}"`)
         return { sensors: Number(m[1]), rateHz: Number(m[2]) }
       })
+      const options = { scenarios, durationS: seconds(o.duration, '--duration'), warmupS: seconds(o.warmup, '--warmup'), processes: o.processes }
       const { runPipelineBench } = await import('../../bench/pipeline-bench.ts')
+      await printReport(io, 'pipeline', (progress) => runPipelineBench(options, progress))
+    })
+  bench
+    .command('store')
+    .description('value history on a temporary database: sustained insert rate of ECG notifications, and one hour of 250 Hz decimated to 2,000 points')
+    .option('--patients <n>', 'patients streaming at once', '8')
+    .option('--rate <hz>', 'samples per second per patient', '500')
+    .option('--batch <n>', 'samples per notification', '25')
+    .option('--duration <s>', 'seconds spent inserting', '5')
+    .option('--hour-rate <hz>', 'samples per second of the hour queried back', '250')
+    .option('--queries <n>', 'times the hour is queried (the median is reported)', '5')
+    .action(async (o: { patients: string; rate: string; batch: string; duration: string; hourRate: string; queries: string }) => {
+      const options = {
+        patients: count(o.patients, '--patients'),
+        rateHz: count(o.rate, '--rate'),
+        batch: count(o.batch, '--batch'),
+        durationS: seconds(o.duration, '--duration'),
+        hourRateHz: count(o.hourRate, '--hour-rate'),
+        queries: count(o.queries, '--queries'),
+      }
+      const { runStoreBench } = await import('../../bench/store-bench.ts')
       const { formatTable, summaryLine } = await import('../../bench/stats.ts')
-      let report: Awaited<ReturnType<typeof runPipelineBench>>
+      let report: Awaited<ReturnType<typeof runStoreBench>>
       try {
-        report = await runPipelineBench({ scenarios, durationS: seconds(o.duration, '--duration'), warmupS: seconds(o.warmup, '--warmup'), processes: o.processes }, (line) => io.err(line))
+        report = await runStoreBench(options, (line) => io.err(line))
       } catch (e) {
-        throw new CliError(`bench pipeline: ${(e as Error).message}`)
+        throw new CliError(`bench store: ${(e as Error).message}`)
       }
       io.out(formatTable(report.rows))
       io.out(summaryLine(report.summary))
+    })
+  bench
+    .command('chart')
+    .description('the ECG wall in headless Chromium (needs the built UI): frame times and renderer CPU with ECG sensors streaming through the console')
+    .option('--seconds <s>', 'seconds measured', '20')
+    .option('--warmup <s>', 'seconds before measuring', '3')
+    .option('--sensors <n>', 'ECG sensors (patients on the wall)', '4')
+    .option('--rate <hz>', 'sampling rate written to each ECG twin', '500')
+    .option('--window <s>', 'seconds per screen on the wall (6, 10 or 20)', '10')
+    .action(async (o: { seconds: string; warmup: string; sensors: string; rate: string; window: string }) => {
+      if (!['6', '10', '20'].includes(o.window)) throw new CliError(`--window must be 6, 10 or 20 seconds, not "${o.window}"`)
+      const rateHz = count(o.rate, '--rate', 25)
+      if (rateHz > 1000) throw new CliError(`--rate must be at most 1000 Hz, not ${rateHz}`)
+      const { CHART_BENCH_DEFAULTS, runChartBench } = await import('../../bench/chart-bench.ts')
+      const options = {
+        ...CHART_BENCH_DEFAULTS,
+        seconds: seconds(o.seconds, '--seconds'),
+        warmupS: seconds(o.warmup, '--warmup'),
+        sensors: count(o.sensors, '--sensors'),
+        rateHz,
+        windowS: Number(o.window),
+      }
+      await printReport(io, 'chart', (progress) => runChartBench(options, progress))
     })
 }

@@ -46,6 +46,7 @@ function describeEvent(e: GatewayEvent): { line: string; error?: boolean } | und
     case 'sensorDisconnected': return { line: `disconnected ${e.sensor}: ${e.reason}${e.willReconnect ? ' (reconnecting)' : ''}` }
     case 'connectFailed': return { line: `connect ${e.sensor} failed: ${e.reason}`, error: true }
     case 'adapterState': return { line: `adapter ${e.state}` }
+    case 'link': return undefined
     case 'log': return e.level === 'info' ? undefined : { line: `${e.level}: ${e.message}`, error: true }
     case 'client': {
       const c = e.event

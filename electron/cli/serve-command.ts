@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto'
 import { homedir } from 'node:os'
 import { join } from 'node:path'
 import type { Command } from 'commander'
+import { parseSensorList } from '../ble/virtual/sensors/index.ts'
+import type { SensorKind } from '../ble/virtual/sensors/index.ts'
 import { ConsoleService } from '../console/console-service.ts'
+import { MqttUrl } from '../../shared/api/mqtt-schemas.ts'
 import { isLoopback, startHttpApi } from '../console/http-api.ts'
 import { CliError, type CliIo } from './program.ts'
 import { shutdownSignal } from './shutdown-signal.ts'
@@ -15,6 +18,17 @@ interface ServeOptions {
   token?: string
   memory?: boolean
   reobserve?: boolean
+  demo?: boolean
+  demoSensors: string
+  mqtt?: string
+  historyDays: string
+  historyMb: string
+}
+
+function positive(value: string, name: string): number {
+  const n = Number(value)
+  if (!/^\d+(\.\d+)?$/.test(value) || n <= 0) throw new CliError(`${name} must be a positive number, not "${value}"`)
+  return n
 }
 
 function port(value: string, name: string): number {
@@ -34,9 +48,24 @@ export function registerServeCommand(program: Command, io: CliIo): void {
     .option('--memory', 'keep nothing on disk (for trials and tests)')
     .option('--reobserve', "re-establish a client's observations when it registers again")
     .option('--token <token>', 'bearer token the API requires (generated when the host is not loopback)')
+    .option('--history-days <n>', 'keep stored values this many days', '30')
+    .option('--history-mb <n>', 'keep at most this many MiB of stored values, dropping the oldest first', '2048')
+    .option('--demo', 'also run a local gateway on the virtual radio with simulated sensors, registered to this server')
+    .option('--demo-sensors <list>', 'simulated sensors of --demo (ecg, hr, thermometer, battery; repeats give more of a kind)', 'ecg,hr,thermometer')
+    .option('--mqtt <url>', 'run the MQTT bridge to this broker (mqtt://host:1883 or mqtts://host:8883); other bridge settings as stored')
     .action(async (options: ServeOptions) => {
       const httpPort = port(options.httpPort, '--http-port')
       const coapPort = port(options.coapPort, '--coap-port')
+      const history = { maxAgeMs: positive(options.historyDays, '--history-days') * 86_400_000, maxBytes: positive(options.historyMb, '--history-mb') * 1_048_576 }
+      let demoSensors: SensorKind[]
+      try {
+        demoSensors = parseSensorList(options.demoSensors)
+      } catch (e) {
+        throw new CliError(`--demo-sensors: ${(e as Error).message}`)
+      }
+      if (demoSensors.length === 0) throw new CliError('--demo-sensors names no sensor')
+      const mqttUrl = options.mqtt === undefined ? undefined : MqttUrl.safeParse(options.mqtt)
+      if (mqttUrl && !mqttUrl.success) throw new CliError(`--mqtt: ${mqttUrl.error.issues[0]?.message ?? 'invalid URL'}, not "${options.mqtt}"`)
       let token = options.token
       if (!token && !isLoopback(options.host)) {
         token = randomBytes(24).toString('base64url')
@@ -49,6 +78,10 @@ export function registerServeCommand(program: Command, io: CliIo): void {
           coapPort,
           ...(options.memory ? {} : { dataDir: options.dataDir }),
           ...(options.reobserve ? { reobserveOnRegister: true } : {}),
+          history,
+          ...(options.demo ? { demo: true } : {}),
+          ...(mqttUrl ? { mqtt: { enabled: true, url: mqttUrl.data } } : {}),
+          localGateway: { virtualSensors: demoSensors },
         })
       } catch (e) {
         throw new CliError((e as Error).message)

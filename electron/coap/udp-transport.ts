@@ -50,6 +50,8 @@ export class UdpTransport implements CoapTransport {
   private handler: RequestHandler = (_req, res) => res.respond('5.03', 'server not ready')
   private closed = false
   private readonly notificationIds = new NotificationIds()
+  /** Tokens (hex) of observations being cancelled actively, until the cancel is answered. */
+  private readonly cancelling = new Set<string>()
 
   private readonly options: UdpTransportOptions
 
@@ -108,6 +110,7 @@ export class UdpTransport implements CoapTransport {
     keepOptionsOfLaterBlocks(server)
     const agent = new Agent({ socket })
     agent.on('error', () => undefined)
+    refuseNotificationsWhileCancelling(agent, socket, this.cancelling)
     socket.on('message', (msg: Buffer, rinfo) => {
       // An empty RST (type 3, code 0.00) may answer one of our NON notifications, which node-coap does not track.
       if (msg.length === 4 && (((msg[0] as number) >> 4) & 0x03) === 3 && msg[1] === 0) {
@@ -215,6 +218,7 @@ export class UdpTransport implements CoapTransport {
         // node-coap answers a 4.04 to an observe with a plain message that has no close(): no stream then.
         const observing = request.observe === 0 && typeof (res as Partial<{ close: unknown }>).close === 'function'
         const stream = observing ? (res as IncomingMessage & { close(eager?: boolean): void }) : undefined
+        if (stream) closeOnce(stream)
         if (stream && onNotification) {
           if (!response.code.startsWith('2.')) stream.close()
           else {
@@ -256,7 +260,13 @@ export class UdpTransport implements CoapTransport {
           stream?.close()
         }
         // RFC 7641 §3.6: the cancelling GET carries the observation's token.
-        return this.send(peer, { ...request, observe: 1 }, undefined, token).then((r) => r.response, () => undefined)
+        const key = token.toString('hex')
+        this.cancelling.add(key)
+        try {
+          return await this.send(peer, { ...request, observe: 1 }, undefined, token).then((r) => r.response, () => undefined)
+        } finally {
+          this.cancelling.delete(key)
+        }
       },
     }
   }
@@ -392,6 +402,55 @@ function captureOptionsOfFirstBlock(res: OutgoingMessage): void {
   const add = r._addCacheEntry
   if (typeof add !== 'function') return
   r._addCacheEntry = (key, entry) => add(key, { ...entry, options: (r._packet.options ?? []).filter((o) => !BLOCK_OPTIONS.has(o.name)) })
+}
+
+/**
+ * node-coap's agent forgets an observation's token on every 'close' of its stream. close() emits one at once, and
+ * the stream, ended, emits another a tick later: by then an active cancel has taken the same token, which the
+ * second 'close' took from it, so the cancel's separate (late) answer found no request and timed out.
+ */
+function closeOnce(stream: IncomingMessage): void {
+  const emit = stream.emit.bind(stream)
+  let closed = false
+  stream.emit = ((event: string | symbol, ...args: unknown[]): boolean => {
+    if (event === 'close') {
+      if (closed) return false
+      closed = true
+    }
+    return emit(event, ...args)
+  }) as IncomingMessage['emit']
+}
+
+interface AgentPacket {
+  readonly code: string
+  readonly messageId: number
+  readonly token: Buffer
+  readonly confirmable?: boolean
+  readonly options?: readonly RawOption[]
+}
+
+/**
+ * While an observation is cancelled (a GET with Observe 1 and its token), notifications still in flight carry that
+ * token too, and node-coap would take the first for the cancel's answer. They are refused with RST (RFC 7641 §3.6
+ * allows it), and the answer — which has no Observe option — is awaited.
+ */
+function refuseNotificationsWhileCancelling(agent: Agent, socket: Socket, cancelling: ReadonlySet<string>): void {
+  const a = agent as unknown as { _handle?: (packet: AgentPacket, ...rest: unknown[]) => void; _msgIdToReq?: Map<number, unknown> }
+  const handle = a._handle?.bind(agent)
+  if (!handle) return
+  a._handle = (packet, ...rest) => {
+    const rsinfo = rest[0] as { address: string; port: number }
+    const staleNotification =
+      cancelling.size > 0 &&
+      packet.code !== '0.00' &&
+      packet.token.length > 0 &&
+      cancelling.has(packet.token.toString('hex')) &&
+      a._msgIdToReq?.has(packet.messageId) !== true && // not a piggybacked answer to one of our requests
+      (packet.options ?? []).some((o) => o.name === 'Observe')
+    if (!staleNotification) return handle(packet, ...rest)
+    const rst = Buffer.from([0x70, 0x00, packet.messageId >> 8, packet.messageId & 0xff]) // RST, empty
+    socket.send(rst, rsinfo.port, rsinfo.address)
+  }
 }
 
 interface RawPacket {

@@ -2,15 +2,29 @@ import { join } from 'node:path'
 import type { DatabaseSync } from 'node:sqlite'
 import type { ConsoleEvent } from '../../shared/api/events.ts'
 import { fail, ok, type Result } from '../../shared/api/result.ts'
-import type { Attributes, ClientInfo, DmResult, ObservationInfo } from '../../shared/api/schemas.ts'
+import type { Attributes, ClientInfo, DmResult, ObjectModelJson, ObservationInfo } from '../../shared/api/schemas.ts'
 import { isFormatName, formatNumber } from '../../shared/lwm2m/content-format.ts'
 import { ObjectRegistry } from '../../shared/lwm2m/object-registry.ts'
 import { recordsFromJson } from '../../shared/lwm2m/payload-json.ts'
 import type { Lwm2mRecord } from '../../shared/lwm2m/values.ts'
 import { UdpTransport } from '../coap/udp-transport.ts'
 import { Lwm2mServer } from '../server/lwm2m-server.ts'
+import { learnTwinDefinitions } from './twin-definitions.ts'
+import { objectModelToJson } from '../../shared/api/model-json.ts'
 import { openDatabase } from '../store/database.ts'
 import { RegistrationStore } from '../store/registration-store.ts'
+import { SettingsStore } from '../store/settings-store.ts'
+import type { SensorKind } from '../ble/virtual/sensors/index.ts'
+import type { GatewayOptions } from '../gateway/gateway.ts'
+import { ConsoleSettings, LocalGatewaySettings, SettingsPatch, type GatewayStatus, type VirtualLinkInput } from '../../shared/api/gateway-schemas.ts'
+import { LocalGateway } from './local-gateway.ts'
+import { MqttBridge } from '../mqtt/mqtt-bridge.ts'
+import { defaultMqttSettings, mergeMqttSettings } from '../mqtt/mqtt-settings.ts'
+import { MqttSettings, type MqttConfigureInput, type MqttStatus } from '../../shared/api/mqtt-schemas.ts'
+import { HistoryStore, type HistoryOptions, type HistoryQuery, type SamplePage } from '../store/history-store.ts'
+import type { HistoryResult, HistorySeries } from '../../shared/api/history-schemas.ts'
+import { AdaptiveSamplingController, StoredControlSettings } from '../control/adaptive-sampling.ts'
+import type { ConfigureControlInput, ControlSettings, ControlStatus } from '../../shared/api/control-schemas.ts'
 
 export interface ConsoleOptions {
   /** Where the database lives; undefined keeps everything in memory. */
@@ -23,6 +37,32 @@ export interface ConsoleOptions {
   readonly reobserveOnRegister?: boolean
   /** Most registrations held at once; a Register beyond it gets 5.03. */
   readonly maxClients?: number
+  /** Retention and flushing of the value history. */
+  readonly history?: HistoryOptions
+  /**
+   * The local gateway's settings until some are stored (first run; the Electron shell turns the demo on with
+   * `{enabled: true, adapter: 'virtual'}`), and the simulated sensors of the virtual radio.
+   */
+  readonly localGateway?: Partial<LocalGatewaySettings> & { readonly virtualSensors?: readonly SensorKind[] }
+  /** Run the local gateway on the virtual radio this time, whatever the settings say, without storing that (`serve --demo`). */
+  readonly demo?: boolean
+  /** Further options of the local gateway (timeouts, link monitor periods; tests). */
+  readonly gatewayOptions?: Partial<GatewayOptions>
+  /** MQTT bridge settings for this run, over the stored ones and not stored (`serve --mqtt URL` gives `{enabled: true, url}`). */
+  readonly mqtt?: Partial<MqttSettings>
+  /** Adaptive sampling settings of devices not configured yet (default: on, the paper's 5 s / 0.02 / 5 Hz rule). */
+  readonly adaptiveSampling?: Partial<ControlSettings>
+  /** Warnings at start, such as damaged stored settings (default: console.warn). */
+  readonly onWarning?: (message: string) => void
+}
+
+export const DEFAULT_LOCAL_GATEWAY: LocalGatewaySettings = { enabled: false, adapter: 'default', endpoint: 'objecttwin-local' }
+
+/** Where the local gateway reaches the console's server: the bound address, or loopback for a wildcard. */
+function localServerUri(host: string, ports: { port4?: number; port6?: number }): string {
+  const { host4, host6 } = endpointsFor(host)
+  if (ports.port4 !== undefined) return `coap://${host4 === '0.0.0.0' ? '127.0.0.1' : host4}:${ports.port4}`
+  return `coap://[${host6 === undefined || host6 === '::' ? '::1' : host6}]:${ports.port6}`
 }
 
 /**
@@ -52,13 +92,27 @@ export class ConsoleService {
   readonly coapPort: number
   private readonly transport: UdpTransport
   private readonly db: DatabaseSync
+  /** Every observed and sent value, with its time. */
+  readonly historyStore: HistoryStore
   private closed = false
+  /** Listeners of the console's own events (the local gateway's), besides the server's. */
+  private readonly listeners = new Set<(event: ConsoleEvent) => void>()
+  private settingsStore!: SettingsStore
+  private settings!: ConsoleSettings
+  private local!: LocalGateway
+  /** Publishes the console's events to an MQTT broker and takes commands from it (off unless its settings turn it on). */
+  private mqttBridge!: MqttBridge
+  private control!: AdaptiveSamplingController
 
   /** The CoAP port of each address family that is open. */
   readonly coapPorts: { readonly ipv4?: number; readonly ipv6?: number }
 
-  private constructor(server: Lwm2mServer, registry: ObjectRegistry, transport: UdpTransport, db: DatabaseSync, ports: { port4?: number; port6?: number }) {
+  private constructor(server: Lwm2mServer, registry: ObjectRegistry, transport: UdpTransport, db: DatabaseSync, ports: { port4?: number; port6?: number }, history: HistoryStore) {
     this.server = server
+    this.historyStore = history
+    server.onEvent((e) => {
+      if (e.kind === 'notification' || e.kind === 'send') history.appendRecords(e.endpoint, e.records, e.time)
+    })
     this.registry = registry
     this.transport = transport
     this.db = db
@@ -85,22 +139,168 @@ export class ConsoleService {
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       ...(options.reobserveOnRegister !== undefined ? { reobserveOnRegister: options.reobserveOnRegister } : {}),
       ...(options.maxClients !== undefined ? { maxClients: options.maxClients } : {}),
+      // ObjectTwin gateways publish their twins' definitions: reads and notifications get names and types.
+      learnModels: learnTwinDefinitions,
     })
     await server.start()
-    return new ConsoleService(server, registry, transport, db, ports)
+    const service = new ConsoleService(server, registry, transport, db, ports, new HistoryStore(db, { onError: options.onWarning ?? ((message) => console.warn(message)), ...options.history }))
+    service.setUpLocalGateway(options, localServerUri(host, ports))
+    service.setUpMqtt(options)
+    service.setUpControl(options)
+    return service
+  }
+
+  /** The adaptive sampling control of every registered gateway's ECG twins, its per-device settings stored. */
+  private setUpControl(options: ConsoleOptions): void {
+    const server = this.server
+    this.control = new AdaptiveSamplingController({
+      onEvent: (listener) => this.onEvent(listener),
+      listClients: () => server.listClients(),
+      getClient: (endpoint) => server.getClient(endpoint),
+      models: (endpoint) => server.clientModels(endpoint),
+      read: (endpoint, path) => server.read(endpoint, path),
+      write: (endpoint, path, value) => this.write(endpoint, path, { value }),
+      observe: (endpoint, path, attributes) => this.observe(endpoint, [path], { attributes }),
+      hasObservation: (endpoint, id) => server.listObservations(endpoint).some((o) => o.id === id),
+      cancelObservation: async (id, active) => void (await server.cancelObservationById(id, { passive: !active })),
+      emit: (event) => this.emitEvent(event),
+      loadSettings: () => this.settingsStore.read('adaptiveSampling', StoredControlSettings),
+      saveSettings: (all) => this.settingsStore.write('adaptiveSampling', all),
+    }, { ...(options.adaptiveSampling ? { defaults: options.adaptiveSampling } : {}) })
+    this.control.start()
+  }
+
+  /** The adaptive sampling control of one device: its settings and its ECG twins under control. */
+  getControl(endpoint: string): ControlStatus {
+    return this.control.status(endpoint)
+  }
+
+  /** Change a device's adaptive sampling settings (stored; its running control follows at once). */
+  configureControl(input: ConfigureControlInput): Result<ControlStatus> {
+    return this.control.configure(input)
+  }
+
+  /** Settings from the store (or the defaults), and the local gateway started from them in the background. */
+  /** The console's own BLE gateway, registered to its server (off unless the settings or `demo` turn it on). */
+  get localGateway(): LocalGateway {
+    return this.local
+  }
+
+  private setUpLocalGateway(options: ConsoleOptions, serverUri: string): void {
+    this.settingsStore = new SettingsStore(this.db, options.onWarning ?? ((message) => console.warn(message)))
+    const { virtualSensors, ...defaults } = options.localGateway ?? {}
+    const stored = this.settingsStore.read('localGateway', LocalGatewaySettings)
+    const chosen = stored ?? LocalGatewaySettings.parse({ ...DEFAULT_LOCAL_GATEWAY, ...defaults })
+    this.settings = { localGateway: options.demo ? { ...chosen, enabled: true, adapter: 'virtual' } : chosen }
+    this.local = new LocalGateway(this.settings.localGateway, {
+      serverUri,
+      ...(options.dataDir !== undefined ? { dataDir: join(options.dataDir, 'local-gateway') } : {}),
+      ...(virtualSensors ? { virtualSensors } : {}),
+      ...(options.gatewayOptions ? { gateway: options.gatewayOptions } : {}),
+      emit: (event) => this.emitEvent(event),
+    })
+    void this.local.apply(this.settings.localGateway)
+  }
+
+  /** The MQTT bridge with the stored settings (first run: the defaults, stored so the client id stays), started if they enable it. */
+  private setUpMqtt(options: ConsoleOptions): void {
+    let settings = this.settingsStore.read('mqtt', MqttSettings)
+    if (!settings) this.settingsStore.write('mqtt', (settings = defaultMqttSettings()))
+    if (options.mqtt) {
+      const override = MqttSettings.safeParse({ ...settings, ...options.mqtt })
+      if (override.success) settings = override.data
+      else (options.onWarning ?? console.warn)(`mqtt: the given settings are invalid (${override.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); using the stored ones`)
+    }
+    this.mqttBridge = new MqttBridge(settings, { console: this })
+    void this.mqttBridge.apply(settings)
+  }
+
+  /** Connection state, counters and settings of the MQTT bridge (never the password). */
+  mqttStatus(): MqttStatus {
+    return this.mqttBridge.status()
+  }
+
+  /** Change the bridge's settings: stored, then the bridge reconnects with them (or stops, when they disable it). */
+  async configureMqtt(input: MqttConfigureInput): Promise<Result<MqttStatus>> {
+    const next = mergeMqttSettings(this.mqttBridge.settings, input)
+    if (!next.ok) return next
+    this.settingsStore.write('mqtt', next.value)
+    await this.mqttBridge.apply(next.value)
+    return ok(this.mqttBridge.status())
+  }
+
+  private emitEvent(event: ConsoleEvent): void {
+    for (const listener of this.listeners) {
+      try {
+        listener(event)
+      } catch {
+        // A faulty listener must not break the console.
+      }
+    }
   }
 
   /** Idempotent: a second close (e.g. a second SIGINT) is a no-op. */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
+    await this.control.close()
+    // The gateway de-registers while the server still answers.
+    await this.localGateway.close()
+    // After the gateway, so that its de-registration reaches the broker too.
+    await this.mqttBridge.close()
     await this.server.stop()
     await this.transport.close()
+    this.historyStore.close()
     this.db.close()
   }
 
   onEvent(listener: (event: ConsoleEvent) => void): () => void {
-    return this.server.onEvent(listener)
+    const off = this.server.onEvent(listener)
+    this.listeners.add(listener)
+    return () => {
+      off()
+      this.listeners.delete(listener)
+    }
+  }
+
+  /** The local gateway: adapter, scan results, connected sensors with their twins, the virtual radio's sensors. */
+  gatewayStatus(): GatewayStatus {
+    return this.localGateway.status()
+  }
+
+  /** Scan for `seconds` (default 10); 0 ends the scan. */
+  gatewayScan(seconds?: number): Result<GatewayStatus> {
+    return this.localGateway.scan(seconds)
+  }
+
+  async gatewayConnect(address: string): Promise<Result<GatewayStatus>> {
+    return this.localGateway.connect(address)
+  }
+
+  async gatewayDisconnect(address: string): Promise<Result<GatewayStatus>> {
+    return this.localGateway.disconnect(address)
+  }
+
+  /** Degrade or restore a simulated sensor's link (virtual radio only). */
+  setVirtualLink(input: VirtualLinkInput): Result<GatewayStatus> {
+    return this.localGateway.setVirtualLink(input)
+  }
+
+  getSettings(): ConsoleSettings {
+    return this.settings
+  }
+
+  /** Store the changed settings; a changed local gateway is restarted with them (the old one de-registers first). */
+  async updateSettings(patch: SettingsPatch): Promise<Result<ConsoleSettings>> {
+    const parsed = SettingsPatch.safeParse(patch)
+    if (!parsed.success) return fail('invalid_input', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+    const given = Object.fromEntries(Object.entries(parsed.data.localGateway ?? {}).filter(([, v]) => v !== undefined))
+    const previous = this.settings.localGateway
+    const next = ConsoleSettings.parse({ localGateway: { ...previous, ...given } })
+    this.settingsStore.write('localGateway', next.localGateway)
+    this.settings = next
+    if (JSON.stringify(next.localGateway) !== JSON.stringify(previous)) await this.localGateway.apply(next.localGateway)
+    return ok(next)
   }
 
   health(): { status: 'ok'; clients: number; coapPort: number; coapPorts: { ipv4?: number; ipv6?: number } } {
@@ -116,8 +316,30 @@ export class ConsoleService {
     return client ? ok(client) : fail('not_found', `no client named ${endpoint} is registered`)
   }
 
+  /** The models of a client's registered objects: built-in ones and those its gateway published. */
+  async clientModels(endpoint: string): Promise<Result<ObjectModelJson[]>> {
+    const models = await this.server.clientModels(endpoint)
+    return models ? ok(models.map(objectModelToJson)) : fail('not_found', `no client named ${endpoint} is registered`)
+  }
+
   listObservations(endpoint?: string): ObservationInfo[] {
     return this.server.listObservations(endpoint)
+  }
+
+  /** Stored values of one resource in [from, to] (ms), min/max-decimated to at most `maxPoints`. */
+  history(endpoint: string, path: string, query: HistoryQuery = {}): Result<HistoryResult> {
+    return this.historyStore.query(endpoint, path, query)
+  }
+
+  /** Every stored sample of one resource in [from, to], in time order, a page at a time (the CSV export). */
+  historySamples(endpoint: string, path: string, range: Pick<HistoryQuery, 'from' | 'to'> = {}): Result<Iterable<SamplePage>> {
+    const checked = this.historyStore.checkRange(endpoint, path, range)
+    return checked.ok ? ok(this.historyStore.samples(endpoint, checked.value.path, checked.value.from, checked.value.to)) : checked
+  }
+
+  /** The resources with stored values, of one endpoint or of all (clients gone included). */
+  historySeries(endpoint?: string): HistorySeries[] {
+    return this.historyStore.series(endpoint)
   }
 
   private format(options: DmOptions): Result<number | undefined> {
@@ -189,7 +411,11 @@ export class ConsoleService {
 
   async observe(endpoint: string, paths: readonly string[], options: DmOptions & { attributes?: Attributes } = {}): Promise<Result<DmResult & { observationId?: string }>> {
     const dm = this.dm(options)
-    return dm.ok ? this.server.observe(endpoint, paths, { ...dm.value, ...(options.attributes ? { attributes: options.attributes } : {}) }) : dm
+    if (!dm.ok) return dm
+    const result = await this.server.observe(endpoint, paths, { ...dm.value, ...(options.attributes ? { attributes: options.attributes } : {}) })
+    // The first answer is the first observed value: history starts with it.
+    if (result.ok && result.value.success && result.value.records) this.historyStore.appendRecords(endpoint, result.value.records, Date.now())
+    return result
   }
 
   async cancelObservation(endpoint: string, path?: string, options: { passive?: boolean } = {}): Promise<Result<{ cancelled: number }>> {

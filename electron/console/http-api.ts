@@ -6,7 +6,13 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import { EVENT_KINDS, type ConsoleEvent, type ConsoleEventKind } from '../../shared/api/events.ts'
 import type { ErrorCode, Result } from '../../shared/api/result.ts'
 import { Attributes } from '../../shared/api/schemas.ts'
+import { ScanInput, SensorInput, SettingsPatch, VirtualLinkInput } from '../../shared/api/gateway-schemas.ts'
+import { MqttConfigureInput } from '../../shared/api/mqtt-schemas.ts'
+import { ConfigureControlInput } from '../../shared/api/control-schemas.ts'
+import type { ZodError } from 'zod'
 import type { ConsoleService } from './console-service.ts'
+import { RENDERER_CSP } from './renderer-csp.ts'
+import { csvFileName, csvStream, historyQueryFrom } from './history-http.ts'
 
 export interface HttpApiOptions {
   readonly host: string
@@ -26,9 +32,7 @@ export interface HttpApiOptions {
  */
 export const DEFAULT_RENDERER_DIR = resolve(import.meta.dirname, '../../out/renderer')
 
-/** The UI's Content-Security-Policy, the same as the meta tag of renderer/index.html (a test checks). */
-export const RENDERER_CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+export { RENDERER_CSP }
 
 const UI_NOT_BUILT = 'UI not built: run npm run build'
 
@@ -40,6 +44,7 @@ const STATUS: Record<ErrorCode, number> = {
   conflict: 409,
   unsupported: 415,
   rate_limited: 429,
+  unavailable: 409,
   internal: 500,
   unreachable: 502,
   decode_failed: 502,
@@ -47,7 +52,7 @@ const STATUS: Record<ErrorCode, number> = {
   queued_expired: 504,
 }
 
-const ACTIONS = new Set(['discover', 'execute', 'observe', 'attributes', 'history'])
+const ACTIONS = new Set(['discover', 'execute', 'observe', 'attributes', 'history', 'history.csv'])
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
@@ -67,6 +72,16 @@ function send<T>(reply: FastifyReply, result: Result<T>): FastifyReply {
 
 function badRequest(reply: FastifyReply, message: string): FastifyReply {
   return reply.code(400).send({ error: { code: 'invalid_input', message } })
+}
+
+function issuesText(error: ZodError): string {
+  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')
+}
+
+/** A JSON object body, or an empty one when there is none; anything else (array, text) is an error message. */
+function objectBody(body: unknown): Record<string, unknown> | string {
+  if (body === undefined || body === null) return {}
+  return typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : 'the body must be a JSON object'
 }
 
 /** Splits "3/0/1/discover" into the LwM2M path "/3/0/1" and the action "discover". */
@@ -111,6 +126,51 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
   app.get('/api/clients', async () => service.listClients())
   app.get<{ Params: { ep: string } }>('/api/clients/:ep', async (req, reply) => send(reply, service.getClient(req.params.ep)))
   app.get<{ Params: { ep: string } }>('/api/clients/:ep/observations', async (req) => service.listObservations(req.params.ep))
+  app.get<{ Params: { ep: string } }>('/api/clients/:ep/models', async (req, reply) => send(reply, await service.clientModels(req.params.ep)))
+  app.get<{ Querystring: { endpoint?: string } }>('/api/history', async (req) => service.historySeries(req.query.endpoint || undefined))
+
+  // The local gateway and the settings: inputs checked against the contract's schemas.
+  app.get('/api/gateway', async () => service.gatewayStatus())
+  app.post('/api/gateway/scan', async (req, reply) => {
+    const body = objectBody(req.body)
+    const input = typeof body === 'string' ? undefined : ScanInput.safeParse(body)
+    if (!input?.success) return badRequest(reply, input ? issuesText(input.error) : String(body))
+    return send(reply, service.gatewayScan(input.data.seconds))
+  })
+  app.post<{ Params: { address: string; action: string } }>('/api/gateway/sensors/:address/:action', async (req, reply) => {
+    const { action } = req.params
+    if (action !== 'connect' && action !== 'disconnect') return reply.code(404).send({ error: { code: 'not_found', message: `no route POST /api/gateway/sensors/:address/${action}` } })
+    const input = SensorInput.safeParse({ address: req.params.address })
+    if (!input.success) return badRequest(reply, issuesText(input.error))
+    return send(reply, action === 'connect' ? await service.gatewayConnect(input.data.address) : await service.gatewayDisconnect(input.data.address))
+  })
+  app.put<{ Params: { sensor: string } }>('/api/gateway/virtual/:sensor/link', async (req, reply) => {
+    const body = objectBody(req.body)
+    const input = typeof body === 'string' ? undefined : VirtualLinkInput.strict().safeParse({ ...body, sensor: req.params.sensor })
+    if (!input?.success) return badRequest(reply, input ? issuesText(input.error) : String(body))
+    return send(reply, service.setVirtualLink(input.data))
+  })
+  app.get('/api/settings', async () => service.getSettings())
+  app.patch('/api/settings', async (req, reply) => {
+    const input = SettingsPatch.safeParse(req.body ?? {})
+    if (!input.success) return badRequest(reply, issuesText(input.error))
+    return send(reply, await service.updateSettings(input.data))
+  })
+  // The MQTT bridge: the password is accepted here and never returned.
+  app.get('/api/mqtt', async () => service.mqttStatus())
+  app.put('/api/mqtt', async (req, reply) => {
+    const input = MqttConfigureInput.safeParse(req.body ?? {})
+    if (!input.success) return badRequest(reply, issuesText(input.error))
+    return send(reply, await service.configureMqtt(input.data))
+  })
+  // Adaptive sampling per device: the settings and the ECG twins under control; PUT changes only the fields given.
+  app.get<{ Params: { ep: string } }>('/api/clients/:ep/control', async (req) => service.getControl(req.params.ep))
+  app.put<{ Params: { ep: string } }>('/api/clients/:ep/control', async (req, reply) => {
+    const body = objectBody(req.body)
+    const input = typeof body === 'string' ? undefined : ConfigureControlInput.safeParse({ ...body, endpoint: req.params.ep })
+    if (!input?.success) return badRequest(reply, input ? issuesText(input.error) : String(body))
+    return send(reply, service.configureControl(input.data))
+  })
 
   type DmRequest = FastifyRequest<{ Params: { ep: string; '*': string }; Querystring: Record<string, string | undefined> }>
 
@@ -122,6 +182,14 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
 
   app.get('/api/clients/:ep/*', async (req: DmRequest, reply) => {
     const { path, action } = target(req.params['*'])
+    if (action === 'history' || action === 'history.csv') {
+      const query = historyQueryFrom(req.query)
+      if (!query.ok) return badRequest(reply, query.error.message)
+      if (action === 'history' && req.query['format'] !== 'csv') return send(reply, service.history(req.params.ep, path, query.value))
+      const pages = service.historySamples(req.params.ep, path, query.value)
+      if (!pages.ok) return send(reply, pages)
+      return reply.header('Content-Type', 'text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="${csvFileName(req.params.ep, path)}"`).send(csvStream(pages.value))
+    }
     const opts = dmOptions(req)
     if (opts instanceof Error) return badRequest(reply, opts.message)
     if (action === 'discover') return send(reply, await service.discover(req.params.ep, path, opts))
@@ -143,7 +211,7 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
         attrs[key] = n
       }
       const parsed = Attributes.safeParse(attrs)
-      if (!parsed.success) return badRequest(reply, parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+      if (!parsed.success) return badRequest(reply, issuesText(parsed.error))
       return send(reply, await service.writeAttributes(req.params.ep, path, parsed.data, opts))
     }
     if (action !== undefined) return badRequest(reply, `PUT …/${action} is not a route`)

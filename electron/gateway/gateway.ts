@@ -59,6 +59,8 @@ export interface GatewayOptions {
   readonly rssiIntervalMs?: number
   /** Poll period of observed characteristics without notify (default 1000 ms). */
   readonly pollMs?: number
+  /** Pauses between GATT discovery attempts of a connection (default 0.5, 1, 2 s); then the sensor gets a fresh link. */
+  readonly discoveryRetryDelaysMs?: readonly number[]
   /** Further options of the LwM2M client (lifetime, version, stream batching, …). */
   readonly client?: Partial<Omit<ClientOptions, 'endpoint' | 'serverUri'>>
 }
@@ -71,6 +73,8 @@ export type GatewayEvent =
   | { readonly kind: 'adapterState'; readonly state: BleAdapterState }
   | { readonly kind: 'client'; readonly event: ClientEvent }
   | { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string }
+  /** A sensor's link snapshot changed (window end, RSSI poll, connect, disconnect). */
+  | { readonly kind: 'link'; readonly snapshot: LinkSnapshot }
 
 export const OBJECT_ID_FILE = 'object-ids.json'
 
@@ -132,6 +136,7 @@ export class BleLwm2mGateway {
   private readonly earlyLogs: GatewayEvent[] = []
   private started = false
   private stopped = false
+  private clientStarting: Promise<void> | undefined
 
   constructor(options: GatewayOptions) {
     this.opts = options
@@ -187,6 +192,7 @@ export class BleLwm2mGateway {
       client: twinClient,
       pool: this.pool,
       ...(options.pollMs !== undefined ? { defaultPollMs: options.pollMs } : {}),
+      ...(options.discoveryRetryDelaysMs !== undefined ? { discoveryRetryDelaysMs: options.discoveryRetryDelaysMs } : {}),
       ...(options.gattTimeoutMs !== undefined ? { notifyReadTimeoutMs: options.gattTimeoutMs } : {}),
       onNotification: (id) => this.links.notification(id),
       onSequence: (id, seq) => this.links.sequence(id, seq),
@@ -244,7 +250,8 @@ export class BleLwm2mGateway {
     this.offs.push(this.adapter.on('warning', (message) => this.log('warn', `BLE: ${message}`)))
     this.twins.start()
     this.links.start()
-    await this.client.start()
+    this.clientStarting = this.client.start()
+    await this.clientStarting
     const state = await this.adapter.init()
     this.client.setValue(this.gatewayPath(GatewayResource.adapterState), state)
     if (state !== 'poweredOn') this.log('warn', `BLE adapter not usable: ${state}`)
@@ -344,6 +351,8 @@ export class BleLwm2mGateway {
     clearTimeout(this.scanTimer)
     clearTimeout(this.discoveredTimer)
     this.links.stop()
+    // A stop during start: the client must have opened first, or its registration would outlive the stop.
+    await this.clientStarting?.catch(() => undefined)
     await this.client.stop()
     await this.twins.close()
     for (const off of this.offs.splice(0)) off()
@@ -370,6 +379,7 @@ export class BleLwm2mGateway {
       [GatewayResource.discoveredDevices]: [],
       [GatewayResource.connectedSensors]: [],
       [GatewayResource.twinObjects]: [],
+      [GatewayResource.twinDefinitions]: new Map(),
       [GatewayResource.freeObjectIds]: this.pool.free,
       [GatewayResource.lastEvent]: this.lastEvent,
     }], { creatable: false, deletable: false })
@@ -380,12 +390,22 @@ export class BleLwm2mGateway {
     const arg = executeArgument(args)
     const seconds = arg === undefined ? 10 : Number(arg)
     if (!Number.isFinite(seconds) || seconds <= 0 || seconds > 3600) throw new OperationError('bad_request', `Scan takes a duration in seconds (0 < s ≤ 3600), not '${arg}'`)
+    this.scanFor(seconds)
+  }
+
+  /** Scan for `seconds` (a scan in progress is prolonged), as the Scan resource does; throws OperationError when the adapter is not on. */
+  scanFor(seconds: number): void {
     if (this.adapter.state !== 'poweredOn') throw new OperationError('unavailable', `cannot scan: the BLE adapter is ${this.adapter.state}`)
     if (this.scanTimer === undefined) this.holdScan().catch((e: unknown) => this.setLastEvent(`scan failed: ${(e as Error).message}`))
     clearTimeout(this.scanTimer)
     this.scanTimer = setTimeout(() => this.executeStopScan(), seconds * 1000)
     this.scanTimer.unref()
     this.setLastEvent(`scanning for ${seconds} s`)
+  }
+
+  /** Ends a scan started with {@link scanFor} (scans of pending connections go on). */
+  stopScan(): void {
+    this.executeStopScan()
   }
 
   private executeStopScan(): void {
@@ -439,8 +459,10 @@ export class BleLwm2mGateway {
     if (this.stopped) return
     const connected = this.adapter.connectedDevices().map((d) => `${sensorKey(d.address, d.id)};${d.name ?? ''}`)
     this.client.setValue(this.gatewayPath(GatewayResource.connectedSensors), connected)
-    const links: Objlnk[] = this.twins.twins().map((t) => ({ objectId: t.objectId, instanceId: 0 }))
+    const twins = this.twins.twins()
+    const links: Objlnk[] = twins.map((t) => ({ objectId: t.objectId, instanceId: 0 }))
     this.client.setValue(this.gatewayPath(GatewayResource.twinObjects), links)
+    this.client.setValue(this.gatewayPath(GatewayResource.twinDefinitions), new Map(twins.map((t) => [t.objectId, t.definition])))
     this.client.setValue(this.gatewayPath(GatewayResource.freeObjectIds), this.pool.free)
     for (const [sensorId, instanceId] of this.linkInstances) {
       const own = this.twins.twinsOf(sensorId).map((t) => ({ objectId: t.objectId, instanceId: 0 }))
@@ -475,6 +497,7 @@ export class BleLwm2mGateway {
   /** The sensor's BLE Link instance (created at its first connection, kept afterwards). */
   private showLink(snap: LinkSnapshot): void {
     if (this.stopped) return
+    this.emit({ kind: 'link', snapshot: snap })
     const values: Record<number, Lwm2mValue> = {}
     Object.assign(values, {
       [LinkResource.address]: snap.address,

@@ -4,6 +4,7 @@ import type { BleError } from '../ble/adapter/index.ts'
 import { readEcgPayload } from '../../shared/ble/ecg-payload.ts'
 import type { EcgPayload } from '../../shared/ble/ecg-payload.ts'
 import { expandUuid } from '../../shared/ble/uuid.ts'
+import { ddfXml } from '../../shared/lwm2m/ddf-writer.ts'
 import { isCodecError } from '../../shared/lwm2m/errors.ts'
 import { defineObject } from '../../shared/lwm2m/models/compact.ts'
 import type { ResourceDef } from '../../shared/lwm2m/models/compact.ts'
@@ -360,6 +361,7 @@ export class ObjectTwin {
   readonly resources: readonly TwinResource[]
   readonly model: ObjectModel
   readonly ctx: TwinContext
+  private ddf: string | undefined
   private readonly channels = new Map<number, CharacteristicChannel>()
   private closed = false
 
@@ -420,6 +422,12 @@ export class ObjectTwin {
       }
     }
     return defineObject({ id: this.objectId, name: `${this.serviceName} (${this.label})`, description: this.description }, defs)
+  }
+
+  /** The generated model as a DDF file (what a server loads to name this twin's resources). */
+  get definition(): string {
+    this.ddf ??= ddfXml(this.model)
+    return this.ddf
   }
 
   /** The instance the client serves: resource 0 a plain value, every characteristic handler-backed. */

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { BleAdapter, ConnectedDevice, DisconnectEvent, GattTree } from '../ble/adapter/index.ts'
 import { normalizeUuid } from '../../shared/ble/uuid.ts'
 import { GAP_SERVICE_UUID, GATT_SERVICE_UUID } from '../../shared/ble/uuids.ts'
@@ -24,7 +25,12 @@ export type TwinEvent =
   | { readonly kind: 'twinCreated'; readonly sensor: string; readonly objectId: number; readonly service: string; readonly name: string; readonly reused: boolean }
   | { readonly kind: 'twinDeleted'; readonly sensor: string; readonly objectId: number; readonly service: string; readonly reason: string }
   | { readonly kind: 'serviceNotExposed'; readonly sensor: string; readonly service: string; readonly reason: string }
-  | { readonly kind: 'discoveryFailed'; readonly sensor: string; readonly reason: string }
+  /**
+   * GATT discovery of a connected sensor failed; `next` says what follows: another attempt after a pause, a fresh
+   * link (the sensor is disconnected and the adapter reconnects it), or — after several fresh links — a disconnect
+   * for good.
+   */
+  | { readonly kind: 'discoveryFailed'; readonly sensor: string; readonly reason: string; readonly attempt: number; readonly next: 'retry' | 'reconnect' | 'disconnect' }
 
 export interface TwinManagerOptions {
   readonly adapter: BleAdapter
@@ -40,6 +46,10 @@ export interface TwinManagerOptions {
   readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void
   /** Wall clock in ms with sub-millisecond resolution. */
   readonly nowMs?: () => number
+  /** Pauses before each new GATT discovery attempt of a connection (default 0.5, 1 and 2 s: four attempts). */
+  readonly discoveryRetryDelaysMs?: readonly number[]
+  /** Connections in a row whose discovery failed before the sensor is disconnected for good (default 3). */
+  readonly maxFailedDiscoveryLinks?: number
 }
 
 interface SensorState {
@@ -47,9 +57,13 @@ interface SensorState {
   /** Bumped on every connect and disconnect: a discovery that finishes after the link changed is discarded. */
   generation: number
   twins: ObjectTwin[]
+  /** Connections in a row on which every discovery attempt failed. */
+  failedLinks: number
 }
 
 export const DEFAULT_SKIPPED_SERVICES: readonly string[] = [GAP_SERVICE_UUID, GATT_SERVICE_UUID]
+export const DEFAULT_DISCOVERY_RETRY_DELAYS_MS: readonly number[] = [500, 1000, 2000]
+const DEFAULT_MAX_FAILED_DISCOVERY_LINKS = 3
 
 export class TwinManager {
   private readonly opts: TwinManagerOptions
@@ -57,6 +71,8 @@ export class TwinManager {
   private readonly skip: Set<string>
   private readonly offs: Array<() => void> = []
   private readonly pending = new Set<Promise<void>>()
+  /** Ends the pauses between discovery attempts when the manager closes. */
+  private readonly closing = new AbortController()
   private closed = false
 
   constructor(options: TwinManagerOptions) {
@@ -120,20 +136,12 @@ export class TwinManager {
     // A connect without the disconnect before it (a reconnect the adapter did by itself): start over.
     if (previous && previous.twins.length > 0) await this.removeTwins(previous, 'the sensor connected again')
     const identity: SensorIdentity = { id: device.id, address: sensorKey(device.address, device.id), name: device.name ?? previous?.identity.name }
-    const current: SensorState = { identity, generation: (previous?.generation ?? 0) + 1, twins: [] }
+    const current: SensorState = { identity, generation: (previous?.generation ?? 0) + 1, twins: [], failedLinks: previous?.failedLinks ?? 0 }
     this.sensors.set(device.id, current)
     const generation = current.generation
-    let tree: GattTree
-    try {
-      tree = await this.opts.adapter.discover(device.id)
-    } catch (e) {
-      if (current.generation !== generation || this.closed) return
-      const reason = `GATT discovery of ${identity.address} failed: ${(e as Error).message}`
-      this.log('warn', reason)
-      this.emit({ kind: 'discoveryFailed', sensor: identity.address, reason })
-      return
-    }
-    if (current.generation !== generation || this.closed) return
+    const tree = await this.discover(current)
+    if (tree === undefined || current.generation !== generation || this.closed) return
+    current.failedLinks = 0
     for (const problem of tree.problems) this.log('warn', `${identity.address}: ${problem}`)
     const ctx = {
       adapter: this.opts.adapter,
@@ -178,6 +186,54 @@ export class TwinManager {
     }
   }
 
+  /**
+   * GATT discovery with a few pauses and new attempts (an ATT error, a busy sensor); when every attempt fails the
+   * link is dropped so that the adapter's reconnect policy brings a fresh one, and after several such links in a
+   * row the sensor is disconnected for good. Undefined when discovery failed or the link changed meanwhile.
+   */
+  private async discover(sensor: SensorState): Promise<GattTree | undefined> {
+    const { identity, generation } = sensor
+    const delays = this.opts.discoveryRetryDelaysMs ?? DEFAULT_DISCOVERY_RETRY_DELAYS_MS
+    const attempts = delays.length + 1
+    const stale = (): boolean => sensor.generation !== generation || this.closed
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.opts.adapter.discover(identity.id)
+      } catch (e) {
+        // A link that went down is handled by its disconnect (and the adapter's reconnects).
+        if (stale() || !this.opts.adapter.isConnected(identity.id)) return undefined
+        const failure = `GATT discovery of ${identity.address} failed (attempt ${attempt} of ${attempts}): ${(e as Error).message}`
+        const delay = delays[attempt - 1]
+        if (delay !== undefined) {
+          this.discoveryFailed(sensor, attempt, 'retry', `${failure}; trying again in ${delay} ms`)
+          try {
+            await sleep(delay, undefined, { signal: this.closing.signal })
+          } catch {
+            return undefined // closing
+          }
+          if (stale()) return undefined
+          continue
+        }
+        sensor.failedLinks++
+        const maxLinks = this.opts.maxFailedDiscoveryLinks ?? DEFAULT_MAX_FAILED_DISCOVERY_LINKS
+        if (sensor.failedLinks >= maxLinks) {
+          sensor.failedLinks = 0
+          this.discoveryFailed(sensor, attempt, 'disconnect', `${failure}; failed on ${maxLinks} connections in a row: disconnecting ${identity.address} for good (connect it again to retry)`)
+          await this.opts.adapter.disconnect(identity.id).catch(() => undefined)
+        } else {
+          this.discoveryFailed(sensor, attempt, 'reconnect', `${failure}; disconnecting ${identity.address} so that it is connected afresh`)
+          await this.opts.adapter.reconnect(identity.id).catch(() => undefined)
+        }
+        return undefined
+      }
+    }
+  }
+
+  private discoveryFailed(sensor: SensorState, attempt: number, next: 'retry' | 'reconnect' | 'disconnect', reason: string): void {
+    this.log(next === 'disconnect' ? 'error' : 'warn', reason)
+    this.emit({ kind: 'discoveryFailed', sensor: sensor.identity.address, reason, attempt, next })
+  }
+
   private async onDisconnect(event: DisconnectEvent): Promise<void> {
     const state = this.sensors.get(event.id)
     if (!state) return
@@ -201,6 +257,7 @@ export class TwinManager {
   /** Stop following the adapter and delete every twin. */
   async close(): Promise<void> {
     this.closed = true
+    this.closing.abort()
     for (const off of this.offs.splice(0)) off()
     await this.settled()
     for (const state of this.sensors.values()) {

@@ -1,58 +1,105 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, ipcMain, shell, type WebContents } from 'electron'
-import { SECURE_WEB_PREFERENCES, isAllowedExternalUrl, isTrustedSender } from './window-policy.ts'
+import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell } from 'electron'
+import log from 'electron-log/main'
+import { APP_INFO_CHANNEL, SHELL_COMMAND_CHANNEL, type AppInfo } from '../../shared/api/bridge.ts'
+import { ok } from '../../shared/api/result.ts'
+import type { ConsoleService } from '../console/console-service.ts'
+import { RENDERER_CSP } from '../console/renderer-csp.ts'
+import { menuTemplate } from './app-menu.ts'
+import { logConsoleEvents, startConsole } from './console-startup.ts'
+import { installGracefulShutdown } from './graceful-shutdown.ts'
+import { forwardEvents, refuseUntrusted, registerApiHandlers } from './ipc-bridge.ts'
+import { isTrustedSender, lockDown, mainWindowOptions, openExternalSafely, secureSession } from './window-policy.ts'
 
-// One console per user: a second launch focuses the first window.
-if (!app.requestSingleInstanceLock()) app.quit()
+/*
+ * The Electron shell: one window onto the console engine (ConsoleService) over IPC. Everything with
+ * logic lives in the modules imported above, which tests drive without Electron.
+ */
+
+const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL']
+const trusted = (frameUrl: string | undefined): boolean => isTrustedSender(frameUrl, devServerUrl)
+const openExternal = (url: string): void => {
+  openExternalSafely(url, (u) => shell.openExternal(u), (message) => log.warn(message))
+}
 
 let mainWindow: BrowserWindow | undefined
+let service: ConsoleService | undefined
+let starting: Promise<ConsoleService | undefined> = Promise.resolve(undefined)
 
-function createWindow(): BrowserWindow {
-  const win = new BrowserWindow({
-    width: 1280,
-    height: 800,
-    title: 'ObjectTwin Console',
-    show: false,
-    webPreferences: { ...SECURE_WEB_PREFERENCES, preload: join(import.meta.dirname, '../preload/index.cjs') },
-  })
+function createWindow(engine: ConsoleService): BrowserWindow {
+  const win = new BrowserWindow(mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs')))
   win.once('ready-to-show', () => win.show())
-  lockDown(win.webContents)
-  const devUrl = process.env['ELECTRON_RENDERER_URL']
-  if (!app.isPackaged && devUrl) void win.loadURL(devUrl)
+  const stopEvents = forwardEvents(engine, win.webContents)
+  win.on('closed', () => {
+    stopEvents()
+    if (mainWindow === win) mainWindow = undefined
+  })
+  if (devServerUrl) void win.loadURL(devServerUrl)
   else void win.loadFile(join(import.meta.dirname, '../renderer/index.html'))
   return win
 }
 
-/** No navigation away from the app, no new windows; http(s) links open in the system browser. */
-function lockDown(contents: WebContents): void {
-  contents.on('will-navigate', (event) => event.preventDefault())
-  contents.setWindowOpenHandler(({ url }) => {
-    if (isAllowedExternalUrl(url)) void shell.openExternal(url)
-    return { action: 'deny' }
-  })
+function focusWindow(): void {
+  if (!mainWindow) return
+  if (mainWindow.isMinimized()) mainWindow.restore()
+  mainWindow.focus()
 }
 
-ipcMain.handle('app:info', (event) => {
-  if (!isTrustedSender(event.senderFrame?.url)) throw new Error('app:info: request from an untrusted frame')
-  return { name: app.getName(), version: app.getVersion(), platform: process.platform }
-})
+async function start(): Promise<ConsoleService | undefined> {
+  await app.whenReady()
+  secureSession(session.defaultSession, RENDERER_CSP)
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(
+      menuTemplate({
+        appName: app.getName(),
+        platform: process.platform,
+        isPackaged: app.isPackaged,
+        sendCommand: (command) => mainWindow?.webContents.send(SHELL_COMMAND_CHANNEL, command),
+        openExternal,
+      }),
+    ),
+  )
+  try {
+    service = await startConsole({ dataDir: app.getPath('userData'), log, env: process.env })
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e)
+    log.error(`the console could not start: ${message}`)
+    dialog.showErrorBox('ObjectTwin Console could not start', message)
+    app.exit(1)
+    return undefined
+  }
+  logConsoleEvents(service, log)
+  registerApiHandlers(ipcMain, service, trusted)
+  mainWindow = createWindow(service)
+  return service
+}
 
-app.on('second-instance', () => {
-  if (mainWindow?.isMinimized()) mainWindow.restore()
-  mainWindow?.focus()
-})
+// One console per user (it owns the CoAP port and the database): a second launch focuses the first window.
+if (!app.requestSingleInstanceLock()) {
+  app.quit()
+} else {
+  log.transports.file.level = 'info'
+  log.errorHandler.startCatching()
+  log.info(`${app.getName()} ${app.getVersion()} starting (Electron ${process.versions.electron}, ${process.platform})`)
 
-app.on('web-contents-created', (_event, contents) => {
-  contents.on('will-attach-webview', (event) => event.preventDefault())
-})
-
-void app.whenReady().then(() => {
-  mainWindow = createWindow()
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow()
+  app.on('second-instance', focusWindow)
+  // Every web contents, the window's and any other, is locked to the app.
+  app.on('web-contents-created', (_event, contents) => lockDown(contents, openExternal))
+  ipcMain.handle(APP_INFO_CHANNEL, (event) => {
+    const info: AppInfo = { name: app.getName(), version: app.getVersion(), platform: process.platform }
+    return refuseUntrusted(event, APP_INFO_CHANNEL, trusted) ?? ok(info)
   })
-})
-
-app.on('window-all-closed', () => {
-  if (process.platform !== 'darwin') app.quit()
-})
+  installGracefulShutdown(app, {
+    // A quit during start waits for it, so the local gateway still de-registers.
+    close: async () => (await starting.catch(() => undefined))?.close(),
+    log,
+    signals: process,
+  })
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit()
+  })
+  app.on('activate', () => {
+    if (service && BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow(service)
+  })
+  starting = start()
+}

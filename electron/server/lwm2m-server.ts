@@ -3,8 +3,8 @@ import { ContentFormat } from '../../shared/lwm2m/content-format.ts'
 import { isCodecError } from '../../shared/lwm2m/errors.ts'
 import { codecFor } from '../../shared/lwm2m/formats.ts'
 import { parseDiscoverLinks } from '../../shared/lwm2m/link-format.ts'
-import type { ModelLookup } from '../../shared/lwm2m/object-model.ts'
-import type { ObjectRegistry } from '../../shared/lwm2m/object-registry.ts'
+import type { ModelLookup, ObjectModel } from '../../shared/lwm2m/object-model.ts'
+import type { ObjectRegistry, VersionedModels } from '../../shared/lwm2m/object-registry.ts'
 import { formatPath, parsePath, pathDepth, type Lwm2mPath } from '../../shared/lwm2m/path.ts'
 import { bytesToHex, valueToJson, type Lwm2mRecord } from '../../shared/lwm2m/values.ts'
 import type { ConsoleEvent, WireEntry } from '../../shared/api/events.ts'
@@ -34,7 +34,21 @@ export interface ServerOptions {
   /** How often lifetimes, sleep and queued-request expiry are checked. */
   readonly sweepIntervalMs?: number
   readonly now?: () => number
+  /**
+   * Learns object models from a client itself (an ObjectTwin gateway publishes the definitions of its twins):
+   * called after it registers and when its object list changes, with the registered objects the registry has no
+   * model for. What it returns names those objects for this client only; it never replaces a built-in model.
+   */
+  readonly learnModels?: ModelLearner
 }
+
+/** What a `learnModels` hook found: models, and warnings for the server's log (a bad definition, a failed read). */
+export interface LearnedModels {
+  readonly models: readonly ObjectModel[]
+  readonly warnings?: readonly string[]
+}
+
+export type ModelLearner = (client: ClientInfo, unknownObjectIds: readonly number[], server: Lwm2mServer) => Promise<LearnedModels>
 
 export interface ReadOptions {
   readonly format?: number
@@ -66,7 +80,13 @@ interface Client {
   lastUpdateAt: number
   lastSeenAt: number
   awake: boolean
-  models: ModelLookup
+  models: VersionedModels
+  /** Models learned from the client (`learnModels`), by object id. */
+  learned: ReadonlyMap<number, ObjectModel>
+  /** The learning in progress, if any. */
+  learning: Promise<void> | undefined
+  /** Whether models were learned for this registration yet (a restored one learns at its next Update). */
+  learnedOnce: boolean
   readonly refused: Set<number>
   readonly queue: QueuedRequest[]
 }
@@ -128,7 +148,7 @@ export class Lwm2mServer {
   private readonly observations = new Map<string, Observation>()
   private readonly listeners = new Set<(event: ConsoleEvent) => void>()
   private readonly decodedResponses = new WeakMap<CoapResponse, { key: string; decoded: Decoded }>()
-  private readonly opts: Required<Omit<ServerOptions, 'store'>> & { store?: RegistrationStore }
+  private readonly opts: Required<Omit<ServerOptions, 'store' | 'learnModels'>> & Pick<ServerOptions, 'store' | 'learnModels'>
   private sweepTimer: NodeJS.Timeout | undefined
   private started = false
 
@@ -216,9 +236,28 @@ export class Lwm2mServer {
       }))
   }
 
-  /** The object models as this client registered them (its `ver=` per object). */
-  modelsOf(endpoint: string): ModelLookup | undefined {
+  /** The object models as this client registered them (its `ver=` per object), and those learned from it. */
+  modelsOf(endpoint: string): VersionedModels | undefined {
     return this.clients.get(endpoint)?.models
+  }
+
+  /**
+   * The models of the objects a client registered, built-in or learned from it; waits (at most the request timeout)
+   * for models being learned. Undefined when the client is not registered; objects without a model are left out.
+   */
+  async clientModels(endpoint: string): Promise<ObjectModel[] | undefined> {
+    const client = this.clients.get(endpoint)
+    if (!client) return undefined
+    if (client.learning) {
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<void>((resolve) => (timer = setTimeout(resolve, this.opts.requestTimeoutMs)))
+      await Promise.race([client.learning, timeout])
+      clearTimeout(timer)
+    }
+    const current = this.clients.get(endpoint)
+    if (!current) return undefined
+    const ids = [...new Set(current.objects.objects.map((o) => o.objectId))].sort((a, b) => a - b)
+    return ids.map((id) => current.models.get(id)).filter((m): m is ObjectModel => m !== undefined)
   }
 
   private info(c: Client): ClientInfo {
@@ -300,6 +339,9 @@ export class Lwm2mServer {
       lastSeenAt: now,
       awake: true,
       models: this.modelsFor(objects.value),
+      learned: new Map(),
+      learning: undefined,
+      learnedOnce: false,
       refused: new Set(),
       queue: carried,
     }
@@ -310,6 +352,7 @@ export class Lwm2mServer {
     this.emit({ kind: 'registered', time: now, client: this.info(client), replaced: previous !== undefined })
     for (const o of reobserve) void this.observe(endpoint, o.paths.map(formatPath), { ...(o.format !== undefined ? { format: o.format } : {}) })
     this.seen(client)
+    this.learnModelsOf(client)
   }
 
   private update(registrationId: string, req: IncomingRequest, reply: (code: string, payload?: string) => void): void {
@@ -323,7 +366,7 @@ export class Lwm2mServer {
       if (!objects.ok) return reply(objects.refusal.code, objects.refusal.diagnostic)
       objectsChanged = objects.value.objectLinks !== client.objects.objectLinks
       client.objects = objects.value
-      client.models = this.modelsFor(objects.value)
+      client.models = this.modelsFor(objects.value, client.learned)
     }
     client.params = {
       ...client.params,
@@ -337,6 +380,7 @@ export class Lwm2mServer {
     reply('2.04')
     this.emit({ kind: 'updated', time: client.lastUpdateAt, client: this.info(client), objectsChanged })
     this.seen(client)
+    if (objectsChanged || !client.learnedOnce) this.learnModelsOf(client)
   }
 
   private deregister(registrationId: string, reply: (code: string, payload?: string) => void): void {
@@ -370,10 +414,43 @@ export class Lwm2mServer {
     return undefined
   }
 
-  private modelsFor(objects: ObjectList): ModelLookup {
+  private modelsFor(objects: ObjectList, learned?: ReadonlyMap<number, ObjectModel>): VersionedModels {
     const versions = new Map<number, string>()
     for (const o of objects.objects) if (o.version) versions.set(o.objectId, o.version)
-    return this.opts.registry.forVersions(versions)
+    return this.opts.registry.forVersions(versions, learned)
+  }
+
+  /**
+   * Asks the `learnModels` hook for models of the client's objects the registry lacks (one run after another, the
+   * last one's result standing), and uses them for the client's reads, writes and notifications.
+   */
+  private learnModelsOf(client: Client): void {
+    const hook = this.opts.learnModels
+    if (!hook) return
+    client.learnedOnce = true
+    const run = async (): Promise<void> => {
+      if (this.clients.get(client.params.endpoint) !== client) return
+      const unknown = [...new Set(client.objects.objects.map((o) => o.objectId))].filter((id) => this.opts.registry.get(id) === undefined)
+      let found: LearnedModels = { models: [] }
+      if (unknown.length > 0) {
+        try {
+          found = await hook(this.info(client), unknown, this)
+        } catch (e) {
+          found = { models: [], warnings: [`learning the object models of ${client.params.endpoint} failed: ${(e as Error).message}`] }
+        }
+      }
+      for (const warning of found.warnings ?? []) this.log('warn', warning)
+      if (this.clients.get(client.params.endpoint) !== client) return
+      const learned = new Map<number, ObjectModel>()
+      for (const model of found.models) if (unknown.includes(model.id)) learned.set(model.id, model)
+      client.learned = learned
+      client.models = this.modelsFor(client.objects, learned)
+    }
+    const next = (client.learning ?? Promise.resolve()).then(run)
+    client.learning = next
+    void next.finally(() => {
+      if (client.learning === next) client.learning = undefined
+    })
   }
 
   /** Every message from a client proves it awake: flush what waited for it. */
@@ -458,7 +535,10 @@ export class Lwm2mServer {
         lastUpdateAt: data.lastUpdateAt,
         lastSeenAt: data.lastUpdateAt,
         awake: !data.params.queueMode,
-        models: this.opts.registry.forVersions(new Map(data.objects.objects.filter((o) => o.version).map((o) => [o.objectId, o.version as string]))),
+        models: this.modelsFor(data.objects),
+        learned: new Map(),
+        learning: undefined,
+        learnedOnce: false,
         refused: new Set(),
         queue: [],
       }
@@ -860,7 +940,11 @@ export class Lwm2mServer {
   private async removeObservation(o: Observation, active: boolean): Promise<void> {
     this.observations.delete(o.id)
     this.opts.store?.removeObservation(o.id)
-    if (active) await o.handle?.cancel()
-    else o.handle?.forget()
+    if (!active || !o.handle) {
+      o.handle?.forget()
+      return
+    }
+    const answer = await o.handle.cancel()
+    if (answer === undefined) this.log('warn', `active cancel of ${o.paths.map(formatPath).join(',')} on ${o.endpoint} got no answer; the observation ends at the client's next notification (RST)`)
   }
 }

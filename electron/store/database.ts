@@ -17,6 +17,40 @@ const MIGRATIONS: readonly string[] = [
      created_at INTEGER NOT NULL
    );
    CREATE INDEX observations_endpoint ON observations(endpoint);`,
+  // Value history (history-store.ts): a series per resource, samples in chunks of typed arrays.
+  `CREATE TABLE history_series (
+     id INTEGER PRIMARY KEY,
+     endpoint TEXT NOT NULL,
+     path TEXT NOT NULL,
+     type TEXT,
+     last_time REAL,
+     UNIQUE (endpoint, path)
+   );
+   CREATE TABLE history_chunks (
+     id INTEGER PRIMARY KEY,
+     series_id INTEGER NOT NULL REFERENCES history_series(id),
+     t_start REAL NOT NULL,
+     t_end REAL NOT NULL,
+     count INTEGER NOT NULL,
+     encoding INTEGER NOT NULL,
+     v_min REAL,
+     t_at_min REAL,
+     v_max REAL,
+     t_at_max REAL,
+     bytes INTEGER NOT NULL,
+     times BLOB NOT NULL,
+     vals BLOB,
+     json TEXT
+   );
+   -- Covering for decimation: a zoomed-out query reads the per-chunk extremes from the index alone.
+   CREATE INDEX history_chunks_series ON history_chunks(series_id, t_start, t_end, encoding, count, v_min, t_at_min, v_max, t_at_max);
+   CREATE INDEX history_chunks_end ON history_chunks(t_end);`,
+  // Console settings (settings-store.ts): one JSON row per section.
+  `CREATE TABLE settings (
+     key TEXT PRIMARY KEY,
+     value TEXT NOT NULL,
+     updated_at INTEGER NOT NULL
+   );`,
 ]
 
 /**

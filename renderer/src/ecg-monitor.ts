@@ -7,12 +7,15 @@ import { useApi } from './api/api-context.ts'
  * in a chunk of its own, the first time an ECG twin's samples are watched. Glob imports resolve to
  * nothing when a file is absent, so the console builds with or without the monitor.
  */
-const monitorModules = import.meta.glob<{ default: Component }>('./ecg/EcgMonitor.vue')
+const monitorModules = import.meta.glob<{ default: Component }>(['./ecg/EcgMonitor.vue', './ecg/EcgWall.vue'])
 const feedModules = import.meta.glob<{ ecgFeeds: { dispatch(event: ConsoleEvent): number } }>('./ecg/feed-registry.ts')
 const monitorLoader = monitorModules['./ecg/EcgMonitor.vue']
+const wallLoader = monitorModules['./ecg/EcgWall.vue']
 const feedLoader = feedModules['./ecg/feed-registry.ts']
 
 export const EcgMonitor: Component | undefined = monitorLoader ? defineAsyncComponent({ loader: monitorLoader, delay: 0 }) : undefined
+/** Several patients side by side (renderer/src/ecg/EcgWall.vue, props {tiles}), loaded lazily as well. */
+export const EcgWall: Component | undefined = wallLoader ? defineAsyncComponent({ loader: wallLoader, delay: 0 }) : undefined
 
 /** The sampling-rate resource next to an ECG twin's samples (paper Fig. 5: resource 2 of the same instance). */
 export function ratePathOf(samplesPath: string): string {
@@ -31,7 +34,7 @@ export function useEcgFeedDispatch(): void {
     users++
     if (users > 1 || !feedLoader) return
     void feedLoader().then((m) => {
-      if (users > 0 && !unsubscribe) unsubscribe = useApi().subscribe((e) => m.ecgFeeds.dispatch(e), { kinds: ['notification', 'send'] })
+      if (users > 0 && !unsubscribe) unsubscribe = useApi().subscribe((e) => m.ecgFeeds.dispatch(e), { kinds: ['notification', 'send', 'control'] })
     })
   })
   onBeforeUnmount(() => {

@@ -3,10 +3,12 @@ import { createPinia } from 'pinia'
 import App from './App.vue'
 import { provideApi } from './api/api-context.ts'
 import { selectTransport } from './api/select-transport.ts'
+import { listenToShellCommands } from './api/shell-commands.ts'
 import { useClientsStore } from './stores/clients.ts'
 import { useConnectionStore } from './stores/connection.ts'
 import { useLogsStore } from './stores/logs.ts'
 import { useObservationsStore } from './stores/observations.ts'
+import { useThemeStore } from './stores/theme.ts'
 import { useValuesStore } from './stores/values.ts'
 import './style.css'
 
@@ -21,4 +23,6 @@ useLogsStore().start()
 useValuesStore().start()
 useObservationsStore().start()
 useClientsStore().start()
+// The Electron menu's View → Toggle theme.
+listenToShellCommands(window, { 'toggle-theme': () => useThemeStore().toggle() })
 app.mount('#app')

@@ -39,6 +39,8 @@ describe('console API contract', () => {
       notification: { endpoint: 'e', observationId: 'o', paths: ['/3/0/9'], code: '2.05', records: [{ path: '/3/0/9', value: 5, time: 1.5 }] },
       send: { endpoint: 'e', records: [] },
       log: { level: 'info', message: 'm', wire: { direction: 'out', peer: 'p', method: 'GET', path: '/3' } },
+      gateway: { status: { running: false, endpoint: 'gw', adapter: 'virtual', adapterState: 'off', registered: false, scanning: false, discovered: [], sensors: [] } },
+      control: { endpoint: 'e', path: '/1031/0/2', dropRatio: 0.05, oldRate: 150, newRate: 145 },
     }
     for (const kind of EVENT_KINDS) expect(parseConsoleEvent({ kind, time: 1, ...samples[kind] })?.kind).toBe(kind)
     expect(parseConsoleEvent({ kind: 'bogus', time: 1 })).toBeUndefined()

@@ -2,7 +2,11 @@ import { z } from 'zod'
 import { RESOURCE_TYPES } from '../lwm2m/values.ts'
 import type { ConsoleEvent, ConsoleEventKind } from './events.ts'
 import type { Result } from './result.ts'
-import { Attributes, ClientInfo, DmResult, FormatName, ObservationInfo, RecordJson } from './schemas.ts'
+import { HISTORY_MAX_POINTS, HistoryResult, HistorySeries } from './history-schemas.ts'
+import { ConsoleSettings, GatewayStatus, ScanInput, SensorInput, SettingsPatch, VirtualLinkInput } from './gateway-schemas.ts'
+import { MqttConfigureInput, MqttStatus } from './mqtt-schemas.ts'
+import { ConfigureControlInput, ControlInput, ControlStatus } from './control-schemas.ts'
+import { Attributes, ClientInfo, DmResult, FormatName, ObjectModelJson, ObservationInfo, RecordJson } from './schemas.ts'
 
 /**
  * The console API contract (DESIGN.md): the one interface the renderer is written against. Two
@@ -53,6 +57,15 @@ export const CancelObservationInput = z.object({
 export const CreateInput = z.object({ endpoint: Endpoint, objectId: z.number().int().min(0).max(65534), records: z.array(WriteRecord), ...DmOptions })
 export const DeleteInput = z.object({ endpoint: Endpoint, path: Path, ...DmOptions })
 export const ListObservationsInput = z.object({ endpoint: Endpoint.optional() })
+/** Stored values of one resource; times in ms since the epoch (default: the last hour, 2000 points). */
+export const HistoryInput = z.object({
+  endpoint: Endpoint,
+  path: Path,
+  from: z.number().optional(),
+  to: z.number().optional(),
+  maxPoints: z.number().int().min(2).max(HISTORY_MAX_POINTS).optional(),
+})
+export const HistorySeriesInput = z.object({ endpoint: Endpoint.optional() })
 
 export const ClientList = z.array(ClientInfo)
 export const ObserveResult = DmResult.extend({ observationId: z.string().optional() })
@@ -78,6 +91,8 @@ export type CancelObservationInput = z.infer<typeof CancelObservationInput>
 export type CreateInput = z.infer<typeof CreateInput>
 export type DeleteInput = z.infer<typeof DeleteInput>
 export type ListObservationsInput = z.infer<typeof ListObservationsInput>
+export type HistoryInput = z.infer<typeof HistoryInput>
+export type HistorySeriesInput = z.infer<typeof HistorySeriesInput>
 export type GetClientInput = z.infer<typeof GetClientInput>
 
 const WireEntrySchema = z.object({
@@ -113,7 +128,14 @@ export const ConsoleEventSchema = z.discriminatedUnion('kind', [
   }),
   z.object({ kind: z.literal('send'), time, endpoint: z.string(), records: z.array(RecordJson) }),
   z.object({ kind: z.literal('log'), time, level: z.enum(['info', 'warn', 'error']), message: z.string(), wire: WireEntrySchema.optional() }),
+  z.object({ kind: z.literal('gateway'), time, status: GatewayStatus }),
+  z.object({ kind: z.literal('control'), time, endpoint: z.string(), path: z.string(), dropRatio: z.number(), oldRate: z.number(), newRate: z.number() }),
 ])
+
+/** Zod issues as one line that names each field: "records.0.value: Invalid input; path: …". */
+export function describeIssues(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')
+}
 
 /** Parses one event received as JSON; undefined for anything that is not a known event. */
 export function parseConsoleEvent(json: unknown): ConsoleEvent | undefined {
@@ -128,6 +150,7 @@ export function parseConsoleEvent(json: unknown): ConsoleEvent | undefined {
 export const API_METHODS = {
   listClients: { channel: 'clients:list', input: NoInput, result: ClientList },
   getClient: { channel: 'clients:get', input: GetClientInput, result: ClientInfo },
+  clientModels: { channel: 'clients:models', input: GetClientInput, result: z.array(ObjectModelJson) },
   read: { channel: 'dm:read', input: ReadInput, result: DmResult },
   write: { channel: 'dm:write', input: WriteInput, result: DmResult },
   execute: { channel: 'dm:execute', input: ExecuteInput, result: DmResult },
@@ -139,6 +162,19 @@ export const API_METHODS = {
   cancelObservation: { channel: 'observe:cancel', input: CancelObservationInput, result: CancelResult },
   listObservations: { channel: 'observe:list', input: ListObservationsInput, result: ObservationList },
   health: { channel: 'app:health', input: NoInput, result: Health },
+  gatewayStatus: { channel: 'gateway:status', input: NoInput, result: GatewayStatus },
+  gatewayScan: { channel: 'gateway:scan', input: ScanInput, result: GatewayStatus },
+  gatewayConnect: { channel: 'gateway:connect', input: SensorInput, result: GatewayStatus },
+  gatewayDisconnect: { channel: 'gateway:disconnect', input: SensorInput, result: GatewayStatus },
+  setVirtualLink: { channel: 'gateway:virtual-link', input: VirtualLinkInput, result: GatewayStatus },
+  getSettings: { channel: 'settings:get', input: NoInput, result: ConsoleSettings },
+  updateSettings: { channel: 'settings:update', input: SettingsPatch, result: ConsoleSettings },
+  history: { channel: 'history:query', input: HistoryInput, result: HistoryResult },
+  historySeries: { channel: 'history:series', input: HistorySeriesInput, result: z.array(HistorySeries) },
+  mqttStatus: { channel: 'mqtt:status', input: NoInput, result: MqttStatus },
+  configureMqtt: { channel: 'mqtt:configure', input: MqttConfigureInput, result: MqttStatus },
+  getControl: { channel: 'control:get', input: ControlInput, result: ControlStatus },
+  configureControl: { channel: 'control:configure', input: ConfigureControlInput, result: ControlStatus },
 } as const
 
 export type ApiMethodName = keyof typeof API_METHODS
@@ -157,6 +193,11 @@ export type Unsubscribe = () => void
 export interface ConsoleApi {
   listClients(): Promise<Result<ClientInfo[]>>
   getClient(input: GetClientInput): Promise<Result<ClientInfo>>
+  /**
+   * The object models the server holds for this client's objects: built-in ones and those the gateway
+   * published for its ObjectTwins (fetched when it registers), so twins have names.
+   */
+  clientModels(input: GetClientInput): Promise<Result<ObjectModelJson[]>>
   read(input: ReadInput): Promise<Result<DmResult>>
   write(input: WriteInput): Promise<Result<DmResult>>
   execute(input: ExecuteInput): Promise<Result<DmResult>>
@@ -168,6 +209,28 @@ export interface ConsoleApi {
   cancelObservation(input: CancelObservationInput): Promise<Result<CancelResult>>
   listObservations(input: ListObservationsInput): Promise<Result<ObservationInfo[]>>
   health(): Promise<Result<Health>>
+  /** The local gateway; `running: false` (with `error`) when it is off or failed. */
+  gatewayStatus(): Promise<Result<GatewayStatus>>
+  gatewayScan(input: ScanInput): Promise<Result<GatewayStatus>>
+  gatewayConnect(input: SensorInput): Promise<Result<GatewayStatus>>
+  gatewayDisconnect(input: SensorInput): Promise<Result<GatewayStatus>>
+  /** Degrade or restore a simulated sensor's link (virtual radio only). */
+  setVirtualLink(input: VirtualLinkInput): Promise<Result<GatewayStatus>>
+  getSettings(): Promise<Result<ConsoleSettings>>
+  /** Changing the local gateway's settings restarts it with them. */
+  updateSettings(input: SettingsPatch): Promise<Result<ConsoleSettings>>
+  /** Stored values of one resource in [from, to]: every sample, or per-bucket min/max beyond `maxPoints`. */
+  history(input: HistoryInput): Promise<Result<HistoryResult>>
+  /** The resources with stored values, of one endpoint or of all. */
+  historySeries(input: HistorySeriesInput): Promise<Result<HistorySeries[]>>
+  /** The MQTT bridge: connection state, last error, counters and settings (the password only as `hasPassword`). */
+  mqttStatus(): Promise<Result<MqttStatus>>
+  /** Change the bridge's settings (only the fields given; `password: null` removes it); it reconnects with them. */
+  configureMqtt(input: MqttConfigureInput): Promise<Result<MqttStatus>>
+  /** A device's adaptive sampling control: its settings and its ECG twins under control (rate, last drop ratio). */
+  getControl(input: ControlInput): Promise<Result<ControlStatus>>
+  /** Change a device's adaptive sampling settings (only the fields given); its running control follows at once. */
+  configureControl(input: ConfigureControlInput): Promise<Result<ControlStatus>>
   /** Live events; the listener is called for every event of the wanted kinds until unsubscribed. */
   subscribe(listener: (event: ConsoleEvent) => void, options?: SubscribeOptions): Unsubscribe
   /** The event stream's state; called at once with the current state. A listener sees `open` again after each reconnect (time to resynchronise). */

@@ -1,3 +1,4 @@
+import type { GatewayStatus } from './gateway-schemas.ts'
 import type { ClientInfo, RecordJson } from './schemas.ts'
 
 /** One CoAP exchange, decoded, for the wire log. */
@@ -38,7 +39,14 @@ export type ConsoleEvent =
     })
   | (Base & { readonly kind: 'send'; readonly endpoint: string; readonly records: readonly RecordJson[] })
   | (Base & { readonly kind: 'log'; readonly level: 'info' | 'warn' | 'error'; readonly message: string; readonly wire?: WireEntry })
+  /** The local gateway changed (adapter, scan results, sensors, twins, link quality); at most a few per second. */
+  | (Base & { readonly kind: 'gateway'; readonly status: GatewayStatus })
+  /**
+   * An adaptive sampling decision (issue 7, paper Fig. 10b): the drop ratio of the window just ended, and the ECG
+   * twin's sampling rate before and after (equal when a bound holds it). `path` is the sampling-rate resource.
+   */
+  | (Base & { readonly kind: 'control'; readonly endpoint: string; readonly path: string; readonly dropRatio: number; readonly oldRate: number; readonly newRate: number })
 
 export type ConsoleEventKind = ConsoleEvent['kind']
 
-export const EVENT_KINDS: readonly ConsoleEventKind[] = ['registered', 'updated', 'deregistered', 'expired', 'sleeping', 'awake', 'notification', 'send', 'log']
+export const EVENT_KINDS: readonly ConsoleEventKind[] = ['registered', 'updated', 'deregistered', 'expired', 'sleeping', 'awake', 'notification', 'send', 'log', 'gateway', 'control']

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'queued_expired'
   | 'unauthorized'
   | 'rate_limited'
+  /** The state of the console forbids it now: the local gateway is off, or not on the virtual radio. */
+  | 'unavailable'
   | 'internal'
 
 export interface ApiError {
@@ -23,3 +25,13 @@ export type Result<T> = { readonly ok: true; readonly value: T } | { readonly ok
 
 export const ok = <T>(value: T): Result<T> => ({ ok: true, value })
 export const fail = <T = never>(code: ErrorCode, message: string): Result<T> => ({ ok: false, error: { code, message } })
+
+/** Every error code once (a code added to ErrorCode must be added here), for transports that check what they receive. */
+const CODES: { readonly [C in ErrorCode]: true } = {
+  invalid_input: true, not_found: true, not_registered: true, timeout: true, unreachable: true, decode_failed: true,
+  unsupported: true, conflict: true, queued_expired: true, unauthorized: true, rate_limited: true, unavailable: true, internal: true,
+}
+
+export function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === 'string' && Object.hasOwn(CODES, code)
+}

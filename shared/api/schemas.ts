@@ -91,3 +91,28 @@ export const ObservationInfo = z.object({
   active: z.boolean(),
 })
 export type ObservationInfo = z.infer<typeof ObservationInfo>
+
+export const ResourceModelJson = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  /** "R", "W", "RW", "E" or "" as in a DDF. */
+  operations: z.string(),
+  multiple: z.boolean(),
+  mandatory: z.boolean(),
+  type: z.enum(RESOURCE_TYPES as [string, ...string[]]),
+  units: z.string().optional(),
+  range: z.string().optional(),
+  description: z.string().optional(),
+})
+
+/** An object model in plain JSON (resources as a list), for transports. */
+export const ObjectModelJson = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  version: z.string(),
+  multiple: z.boolean(),
+  mandatory: z.boolean(),
+  description: z.string().optional(),
+  resources: z.array(ResourceModelJson),
+})
+export type ObjectModelJson = z.infer<typeof ObjectModelJson>

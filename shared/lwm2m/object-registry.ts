@@ -95,9 +95,11 @@ export class ObjectRegistry implements ModelLookup {
    * A live view that resolves each object in the version a client registered (`</3>;ver=1.1`). For a version
    * the registry lacks it uses the newest older one, else the default. Objects missing from `versions` use the
    * default; put "1.0" in for objects a client registered without `ver=` if you want the spec's reading.
+   * `learned` holds models of this client's own objects that the registry lacks (an ObjectTwin gateway publishes
+   * them); they never stand in for a model the registry has.
    */
-  forVersions(versions: ReadonlyMap<number, string>): VersionedModels {
-    return new VersionedModels(this, versions)
+  forVersions(versions: ReadonlyMap<number, string>, learned?: ReadonlyMap<number, ObjectModel>): VersionedModels {
+    return new VersionedModels(this, versions, learned)
   }
 }
 
@@ -105,13 +107,19 @@ export class ObjectRegistry implements ModelLookup {
 export class VersionedModels implements ModelLookup {
   readonly #registry: ObjectRegistry
   readonly #versions: ReadonlyMap<number, string>
+  readonly #learned: ReadonlyMap<number, ObjectModel>
 
-  constructor(registry: ObjectRegistry, versions: ReadonlyMap<number, string>) {
+  constructor(registry: ObjectRegistry, versions: ReadonlyMap<number, string>, learned: ReadonlyMap<number, ObjectModel> = new Map()) {
     this.#registry = registry
     this.#versions = new Map(versions)
+    this.#learned = new Map(learned)
   }
 
   get(objectId: number): ObjectModel | undefined {
+    return this.#builtIn(objectId) ?? this.#learned.get(objectId)
+  }
+
+  #builtIn(objectId: number): ObjectModel | undefined {
     const wanted = this.#versions.get(objectId)
     if (wanted === undefined) return this.#registry.get(objectId)
     const exact = this.#registry.get(objectId, wanted)

@@ -210,6 +210,38 @@ describe('Observe: notify, indicate, or poll (Fig. 7)', () => {
     await waitFor(() => !control.streaming, 'the heart-rate sensor unsubscribed', 5000)
   })
 
+  it('cancels actively: a notify-only twin answers the cancel late (its next heartbeat), and it is 2.05, not a timeout', async () => {
+    rig = await startGatewayRig({ kinds: ['hr'] })
+    const r = rig
+    const hr = await twinOf(r, HR_ADDRESS, HEART_RATE_SERVICE_UUID)
+    const path = `/${hr}/0/${resourceOf(r, hr, HEART_RATE_MEASUREMENT_UUID)}`
+    const control = sensor(r, 'hr').handle.control as HeartRateSensor
+    const gatewayObserves = (): boolean => r.gateway.client.listObservations().some((o) => o.paths.includes(path))
+    // The cancelling GET is a read too, of a characteristic that only notifies (~1 s): it is answered separately,
+    // after an empty ACK. A budget of 2.5 s leaves room for that answer; the old transport lost it and timed out.
+    const timeoutMs = 2500
+
+    const info = r.server.server.getClient(ENDPOINT)
+    if (!info) throw new Error('the gateway is not registered')
+    const handle = await r.server.transport.observe({ address: info.address, port: info.port }, { method: 'GET', path, timeoutMs }, () => undefined)
+    expect(handle.response.code).toBe('2.05')
+    expect(gatewayObserves()).toBe(true)
+    const answer = await handle.cancel()
+    expect(answer?.code).toBe('2.05')
+    expect(answer?.observe).toBeUndefined()
+    expect(gatewayObserves()).toBe(false)
+
+    // The same through the server: the observation is gone on both sides, and the sensor unsubscribed.
+    const observed = await r.server.server.observe(ENDPOINT, [path], { timeoutMs })
+    expect(observed.ok && observed.value.code).toBe('2.05')
+    expect(gatewayObserves()).toBe(true)
+    expect(await r.server.server.cancelObservation(ENDPOINT, path)).toEqual({ ok: true, value: { cancelled: 1 } })
+    expect(r.server.server.listObservations(ENDPOINT)).toEqual([])
+    expect(gatewayObserves()).toBe(false)
+    expect(r.server.log.of('log').filter((e) => e.message.includes('active cancel'))).toEqual([])
+    await waitFor(() => !control.streaming, 'the heart-rate sensor unsubscribed', 5000)
+  })
+
   it('forwards thermometer indications as °C', async () => {
     rig = await startGatewayRig({ kinds: ['thermometer'] })
     const r = rig

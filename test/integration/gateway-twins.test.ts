@@ -7,6 +7,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { AttError } from '../../electron/ble/virtual/gatt-table.ts'
 import { OBJECT_ID_FILE } from '../../electron/gateway/gateway.ts'
 import type { GatewayEvent } from '../../electron/gateway/gateway.ts'
 import { BLE_GATEWAY_OBJECT_ID, BLE_LINK_OBJECT_ID, GatewayResource, LinkResource } from '../../electron/gateway/gateway-objects.ts'
@@ -164,6 +165,56 @@ describe('the object ID pool', () => {
     expect(file.v).toBe(1)
     expect(file.assignments).toHaveLength(3)
     expect(existsSync(join(r.dataDir, OBJECT_ID_FILE))).toBe(true)
+  })
+})
+
+describe('GATT discovery failures', () => {
+  const READ_BY_GROUP_TYPE = 0x10
+  /** The sensor answers its next `n` service discoveries with an ATT error. */
+  const failDiscoveries = (r: GatewayRig, n: number): void => {
+    for (let i = 0; i < n; i++) sensor(r, 'ecg').peripheral.failNext(READ_BY_GROUP_TYPE, AttError.insufficientResources)
+  }
+  const failures = (r: GatewayRig): { attempt: number; next: string }[] => eventsOf(r, 'discoveryFailed').map((e) => ({ attempt: e.attempt, next: e.next }))
+
+  it('tries again after a pause, on the same link, and then creates the twins', async () => {
+    rig = await startGatewayRig({ kinds: ['ecg'], start: false })
+    const r = rig
+    failDiscoveries(r, 2)
+    await r.restart({ discoveryRetryDelaysMs: [100, 200, 400] })
+    await twinsOf(r, ECG_ADDRESS, 3)
+    expect(failures(r)).toEqual([{ attempt: 1, next: 'retry' }, { attempt: 2, next: 'retry' }])
+    expect(eventsOf(r, 'discoveryFailed')[0]?.reason).toMatch(/^GATT discovery of c0:07:01:00:00:01 failed \(attempt 1 of 4\): .*Insufficient Resources.*; trying again in 100 ms$/)
+    expect(eventsOf(r, 'sensorDisconnected')).toEqual([])
+  })
+
+  it('drops the link when every attempt fails: the adapter reconnects the sensor and the twins come', async () => {
+    rig = await startGatewayRig({ kinds: ['ecg'], start: false })
+    const r = rig
+    failDiscoveries(r, 4)
+    await r.restart({ discoveryRetryDelaysMs: [100, 200, 400] })
+    await twinsOf(r, ECG_ADDRESS, 3, 15_000)
+    expect(failures(r)).toEqual([1, 2, 3].map((attempt) => ({ attempt, next: 'retry' })).concat([{ attempt: 4, next: 'reconnect' }]))
+    expect(eventsOf(r, 'discoveryFailed').at(-1)?.reason).toContain('(attempt 4 of 4)')
+    expect(eventsOf(r, 'discoveryFailed').at(-1)?.reason).toContain(`; disconnecting ${ECG_ADDRESS} so that it is connected afresh`)
+    expect(eventsOf(r, 'sensorDisconnected')).toMatchObject([{ sensor: ECG_ADDRESS, willReconnect: true }])
+    expect(eventsOf(r, 'sensorConnected')).toHaveLength(2)
+  })
+
+  it('gives up after three links in a row whose discovery failed, and says so', async () => {
+    rig = await startGatewayRig({ kinds: ['ecg'], start: false })
+    const r = rig
+    failDiscoveries(r, 6)
+    await r.restart({ discoveryRetryDelaysMs: [50] })
+    const last = await waitFor(() => eventsOf(r, 'discoveryFailed').find((e) => e.next === 'disconnect'), 'the gateway to give up', 20_000)
+    expect(last.reason).toContain(`failed on 3 connections in a row: disconnecting ${ECG_ADDRESS} for good (connect it again to retry)`)
+    expect(failures(r).map((f) => f.next)).toEqual(['retry', 'reconnect', 'retry', 'reconnect', 'retry', 'disconnect'])
+    await waitFor(() => eventsOf(r, 'sensorDisconnected').length === 3, 'the third disconnect')
+    expect(eventsOf(r, 'sensorDisconnected').map((e) => e.willReconnect)).toEqual([true, true, false])
+    expect(r.gateway.adapter.isConnected(ECG_ADDRESS)).toBe(false)
+    expect(r.events.some((e) => e.kind === 'log' && e.level === 'error' && e.message === last.reason)).toBe(true)
+    // Connected again by hand, with the sensor behaving, it gets its twins.
+    await r.gateway.connectSensor(ECG_ADDRESS)
+    await twinsOf(r, ECG_ADDRESS, 3)
   })
 })
 

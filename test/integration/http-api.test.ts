@@ -5,58 +5,14 @@ import { startHttpApi } from '../../electron/console/http-api.ts'
 import { ContentFormat } from '../../shared/lwm2m/content-format.ts'
 import { parsePath } from '../../shared/lwm2m/path.ts'
 import { useTestClients, waitFor } from '../support/server-harness.ts'
+import { jsonRequest, openEvents } from '../support/http-client.ts'
 
 let service: ConsoleService
 let app: FastifyInstance
 let base: string
 const { registered } = useTestClients(() => ({ port: service.coapPort }))
 
-async function api(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
-  })
-  const text = await res.text()
-  return { status: res.status, json: text === '' ? undefined : JSON.parse(text) }
-}
-
-interface SseEvent {
-  readonly event: string
-  readonly data: unknown
-}
-
-/** Opens the SSE stream and collects its events until closed. */
-async function openEvents(url: string, headers: Record<string, string> = {}): Promise<{ status: number; events: SseEvent[]; close(): void }> {
-  const abort = new AbortController()
-  const res = await fetch(url, { headers, signal: abort.signal })
-  const events: SseEvent[] = []
-  if (res.body) {
-    const reader = res.body.getReader()
-    const decoder = new TextDecoder()
-    let buffer = ''
-    void (async () => {
-      try {
-        for (;;) {
-          const { done, value } = await reader.read()
-          if (done) return
-          buffer += decoder.decode(value, { stream: true })
-          let end: number
-          while ((end = buffer.indexOf('\n\n')) !== -1) {
-            const block = buffer.slice(0, end)
-            buffer = buffer.slice(end + 2)
-            const event = /^event: (.*)$/m.exec(block)?.[1]
-            const data = /^data: (.*)$/m.exec(block)?.[1]
-            if (event !== undefined && data !== undefined) events.push({ event, data: JSON.parse(data) })
-          }
-        }
-      } catch {
-        // aborted
-      }
-    })()
-  }
-  return { status: res.status, events, close: () => abort.abort() }
-}
+const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> => jsonRequest(method, `${base}${path}`, body, headers)
 
 beforeAll(async () => {
   service = await ConsoleService.create({ coapPort: 0, requestTimeoutMs: 3000 })

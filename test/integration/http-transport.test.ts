@@ -43,6 +43,14 @@ describe('HTTP transport', () => {
     expect(await api.getClient({ endpoint: 'nobody' })).toMatchObject({ ok: false, error: { code: 'not_found' } })
   })
 
+  it('lists the models of the objects a client registered (those the server has)', async () => {
+    const models = value(await api.clientModels({ endpoint: EP }))
+    // 1031 has no model here: the test client publishes no twin definitions.
+    expect(models.map((m) => [m.id, m.name])).toEqual([[1, 'LwM2M Server'], [3, 'Device'], [3303, 'Temperature']])
+    expect(models[1]?.resources.find((r) => r.id === 4)).toEqual({ id: 4, name: 'Reboot', operations: 'E', multiple: false, mandatory: true, type: 'none', description: expect.any(String) })
+    expect(await api.clientModels({ endpoint: 'nobody' })).toMatchObject({ ok: false, error: { code: 'not_found' } })
+  })
+
   it('reads, in a chosen format, and keeps device answers apart from failures', async () => {
     const read = value(await api.read({ endpoint: EP, path: '/3/0/0', format: 'tlv' }))
     expect(read).toMatchObject({ code: '2.05', success: true, records: [{ path: '/3/0/0', name: 'Manufacturer', value: 'Open Mobile Alliance' }] })

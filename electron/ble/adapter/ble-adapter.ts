@@ -176,8 +176,8 @@ export interface DisconnectEvent {
   /** HCI status (0x08 supervision timeout, 0x13 remote terminated, 0x16 local host…) or noble's string. */
   reason: number | string
   reasonText: string
-  /** What made us end the link, when we did: a disconnect() call, a GATT timeout, close(). */
-  cause: 'user' | 'gatt-timeout' | 'close' | undefined
+  /** What made us end the link, when we did: a disconnect() call, a GATT timeout, a reconnect() call, close(). */
+  cause: 'user' | 'gatt-timeout' | 'reconnect' | 'close' | undefined
   willReconnect: boolean
 }
 
@@ -224,15 +224,19 @@ export interface BleAdapterOptions {
 
 type StepKind = 'read' | 'write' | 'subscribe' | 'descriptor' | 'discovery' | 'rssi'
 
-/** ATT request opcodes whose error response fails a step of this kind (discovery ends its loops on errors). */
+/** ATT request opcodes whose error response fails a step of this kind. */
 const FATAL_ATT_REQUESTS: Record<StepKind, readonly number[]> = {
   read: [0x0a, 0x0c],
   write: [0x12, 0x16, 0x18],
   subscribe: [0x08, 0x12],
   descriptor: [0x0a, 0x0c, 0x12],
-  discovery: [],
+  // Read By Type and Read By Group Type, but for Attribute Not Found: how discovery ends (see the tap). Find
+  // Information is left out: servers answer an empty handle range variously.
+  discovery: [0x08, 0x10],
   rssi: [],
 }
+
+const ATT_ATTRIBUTE_NOT_FOUND = 0x0a
 
 interface Step {
   kind: StepKind
@@ -675,7 +679,10 @@ export class BleAdapter {
       const step = link.current
       const request = data[1] as number
       if (!step || !FATAL_ATT_REQUESTS[step.kind].includes(request)) return
-      step.fail(BleError.att(step.what, data[4] as number, data.readUInt16LE(2)))
+      const code = data[4] as number
+      // noble takes any other error as the end of the list too, and would hand on a truncated GATT tree.
+      if (step.kind === 'discovery' && code === ATT_ATTRIBUTE_NOT_FOUND) return
+      step.fail(BleError.att(step.what, code, data.readUInt16LE(2)))
     }
     stream.prependListener('data', tap as Listener)
     return () => stream.removeListener('data', tap as Listener)
@@ -713,6 +720,15 @@ export class BleAdapter {
     this.cancelReconnect(link)
     if (link.connecting) await link.connecting.catch(() => undefined)
     return this.dropLink(link, 'user')
+  }
+
+  /**
+   * Drop the link as if it had been lost, keeping the reconnect policy: with reconnecting on, the adapter connects
+   * again with its backoff (a fresh link for a device whose GATT server misbehaves); without, it stays down.
+   */
+  async reconnect(idOrAddress: string): Promise<DisconnectEvent | undefined> {
+    const link = this.links.get(toDeviceId(idOrAddress))
+    return link ? this.dropLink(link, 'reconnect') : undefined
   }
 
   private async dropLink(link: Link, cause: NonNullable<DisconnectEvent['cause']>): Promise<DisconnectEvent | undefined> {

@@ -84,6 +84,7 @@ describe('link settings', () => {
     expect(() => checkLinkSettings({ interference: 1.5 })).toThrow(/interference must be a number in \[0, 1\]/)
     expect(() => checkLinkSettings({ connectionIntervalMs: 5 })).toThrow(/connectionIntervalMs/)
     expect(checkLinkSettings({ packetsPerEvent: 3.7 }).packetsPerEvent).toBe(3)
+    expect(() => checkLinkSettings({ retransmissions: -1 })).toThrow(/retransmissions must be a number in \[0, 255\]/)
   })
 })
 
@@ -168,6 +169,28 @@ describe('LinkModel', () => {
     expect(notes).toBeGreaterThan(100)
     expect(notes).toBeLessThan(300)
     expect(model.stats.lostOnAir).toBe(400 - notes)
+  })
+
+  it('with retransmissions, interference costs capacity, not notifications: all arrive, in order', async () => {
+    const { model, delivered } = setup({ connectionIntervalMs: 7.5, packetsPerEvent: 50, interference: 0.5, txQueuePackets: 1000, retransmissions: 255 })
+    for (let i = 0; i < 400; i++) model.send(frame(i), false)
+    await until(() => model.queuedPdus === 0, 'queue drained')
+    expect(delivered.map((f) => f.readUInt16LE(L2CAP_PAYLOAD_OFFSET))).toEqual(Array.from({ length: 400 }, (_, i) => i))
+    expect(model.stats.lostOnAir).toBe(0)
+    expect(model.stats.notificationsDelivered).toBe(400)
+  })
+
+  it('a notification out of retries is flushed: fewer are lost than without retries', async () => {
+    const lostWith = async (retransmissions: number): Promise<number> => {
+      const { model } = setup({ connectionIntervalMs: 7.5, packetsPerEvent: 50, interference: 0.5, txQueuePackets: 1000, retransmissions })
+      for (let i = 0; i < 400; i++) model.send(frame(i), false)
+      await until(() => model.queuedPdus === 0, 'queue drained')
+      return model.stats.lostOnAir
+    }
+    const flushed = await lostWith(0)
+    const retried = await lostWith(2)
+    expect(retried).toBeGreaterThan(0)
+    expect(retried).toBeLessThan(flushed)
   })
 
   it('a jammed link times out after the supervision timeout', async () => {

@@ -5,10 +5,13 @@
  *   event. Queued traffic is delivered in batches per connection event by ONE timer per connection.
  * - The sensor's transmit queue is bounded (`txQueuePackets` PDUs): a notification that does not fit is dropped at
  *   the sensor (`notify` returns false), as real stacks do (NRF_ERROR_RESOURCES and the like).
- * - Interference 0..1: notifications are lost in bursts (two-state Gilbert–Elliott channel, mean loss ≈
- *   interference). Reliable traffic (ATT responses, indications, signalling) is never lost: a bad event only delays
- *   it to the next connection event (the link layer retransmits). Interference 1 jams the link: nothing gets through
- *   and the supervision timeout ends the connection.
+ * - Interference 0..1: transmissions fail in bursts (two-state Gilbert–Elliott channel, mean failure rate ≈
+ *   interference). Reliable traffic (ATT responses, indications, signalling) is never lost: a failure ends the
+ *   connection event and the link layer retransmits at the next one. A notification hit by a failure is flushed at
+ *   once by default (mean loss ≈ interference, whatever the load); with `retransmissions` > 0 it is retried like
+ *   reliable traffic that many times first, so interference costs capacity instead and loss comes from the
+ *   transmit queue overflowing: it grows with the notification rate (the paper's premise for adaptive sampling).
+ *   Interference 1 jams the link: nothing gets through and the supervision timeout ends the connection.
  * - RSSI: mean from a log-distance path-loss model, plus a mean-reverting random walk (Ornstein–Uhlenbeck).
  */
 
@@ -28,6 +31,11 @@ export interface LinkSettings {
   txQueuePackets: number
   /** Mean length of a loss burst, in notifications (Gilbert–Elliott bad state). */
   burstLength: number
+  /**
+   * Link-layer retries of a notification hit by interference before the sensor flushes it: 0 loses it at once
+   * (loss ≈ interference at any rate); more make loss depend on the load (see above).
+   */
+  retransmissions: number
   /** RSSI at 1 m in dBm (includes the sensor's TX power). */
   rssiAt1m: number
   /** Path-loss exponent (2 free space, 2..3 indoors). */
@@ -45,6 +53,7 @@ export const DEFAULT_LINK_SETTINGS: Readonly<LinkSettings> = Object.freeze({
   packetsPerEvent: 4,
   txQueuePackets: 32,
   burstLength: 4,
+  retransmissions: 0,
   rssiAt1m: -59,
   pathLossExponent: 2.2,
   rssiSigmaDb: 2,
@@ -67,12 +76,14 @@ export function checkLinkSettings(update: Partial<LinkSettings>): Partial<LinkSe
   num('packetsPerEvent', 1, 1000)
   num('txQueuePackets', 1, 100_000)
   num('burstLength', 1, 10_000)
+  num('retransmissions', 0, 255)
   num('rssiAt1m', -127, 20)
   num('pathLossExponent', 1, 6)
   num('rssiSigmaDb', 0, 30)
   num('sensitivityDbm', -127, 0)
   if (out.packetsPerEvent !== undefined) out.packetsPerEvent = Math.floor(out.packetsPerEvent)
   if (out.txQueuePackets !== undefined) out.txQueuePackets = Math.floor(out.txQueuePackets)
+  if (out.retransmissions !== undefined) out.retransmissions = Math.floor(out.retransmissions)
   return out
 }
 
@@ -194,6 +205,8 @@ class TxRing {
   pdus = new Uint16Array(64)
   /** PDUs of the frame already delivered (a frame may span connection events). */
   sent = new Uint16Array(64)
+  /** Failed transmissions of the frame so far (notifications with retransmissions). */
+  failures = new Uint8Array(64)
   callbacks: (((delivered: boolean) => void) | undefined)[] = new Array<((delivered: boolean) => void) | undefined>(64)
   head = 0
   count = 0
@@ -205,6 +218,7 @@ class TxRing {
     this.reliable[i] = reliable ? 1 : 0
     this.pdus[i] = pdus
     this.sent[i] = 0
+    this.failures[i] = 0
     this.callbacks[i] = onSent
     this.count++
   }
@@ -228,18 +242,21 @@ class TxRing {
     const reliable = new Uint8Array(n * 2)
     const pdus = new Uint16Array(n * 2)
     const sent = new Uint16Array(n * 2)
+    const failures = new Uint8Array(n * 2)
     order.forEach((j, k) => {
       frames[k] = this.frames[j]
       callbacks[k] = this.callbacks[j]
       reliable[k] = this.reliable[j] as number
       pdus[k] = this.pdus[j] as number
       sent[k] = this.sent[j] as number
+      failures[k] = this.failures[j] as number
     })
     this.frames = frames
     this.callbacks = callbacks
     this.reliable = reliable
     this.pdus = pdus
     this.sent = sent
+    this.failures = failures
     this.head = 0
   }
 }
@@ -451,27 +468,38 @@ export class LinkModel {
       this.rxHead = 0
     }
 
-    // Peripheral → central.
+    // Peripheral → central, one connection event after the other (a failed transmission ends its event only).
     const t = this.tx
-    let slots = budget
+    for (let event = 0; event < events && t.count > 0; event++) {
+      this.transmitEvent()
+      if (this.closed) return
+    }
+
+    this.io.eventDone(completed)
+    if (this.rx.length === 0 && t.count === 0) this.stopTimer()
+  }
+
+  /** One connection event's PDUs towards the central. */
+  private transmitEvent(): void {
+    const t = this.tx
+    let slots = this.settings.packetsPerEvent
     while (slots > 0 && t.count > 0) {
       const i = t.head
       const frame = t.frames[i] as Buffer
       const reliable = t.reliable[i] === 1
       const pdus = t.pdus[i] as number
-      if (t.sent[i] === 0) {
-        if (!reliable) {
-          if (this.channel.lost()) {
-            // Lost on the air: the sensor's link layer flushed it.
-            slots--
-            this.stats.lostOnAir++
-            this.dequeue(false, pdus, false)
-            continue
-          }
-        } else if (this.settings.interference > 0 && this.channel.lost()) {
-          // Reliable traffic is retransmitted at the next event.
-          break
+      if (t.sent[i] === 0 && this.settings.interference > 0 && this.channel.lost()) {
+        // Reliable traffic, and notifications with retries left, are retransmitted at the next event.
+        if (reliable) return
+        slots--
+        if ((t.failures[i] as number) < this.settings.retransmissions) {
+          t.failures[i] = (t.failures[i] as number) + 1
+          return
         }
+        // Lost on the air: the sensor's link layer flushed it.
+        this.stats.lostOnAir++
+        this.dequeue(false, pdus, false)
+        continue
       }
       while (slots > 0 && (t.sent[i] as number) < pdus) {
         this.io.toCentral(frame, t.sent[i] as number, pdus, this.pduOctets)
@@ -484,9 +512,6 @@ export class LinkModel {
         this.dequeue(reliable, pdus, true)
       }
     }
-
-    this.io.eventDone(completed)
-    if (this.rx.length === 0 && t.count === 0) this.stopTimer()
   }
 
   private dequeue(reliable: boolean, pdus: number, delivered: boolean): void {

@@ -165,4 +165,20 @@ describe('HTTP transport requests', () => {
       'DELETE /api/clients/e/3303/1',
     ])
   })
+
+  it('reads and configures a device’s adaptive sampling at /api/clients/:ep/control', async () => {
+    const calls: string[] = []
+    const status = { endpoint: 'gw 1', settings: { enabled: false, threshold: 0.02, step: 10, windowS: 5, minRate: 50, maxRate: 500 }, configured: true, loops: [] }
+    const api = createHttpTransport({
+      fetch: (url, init) => {
+        calls.push(`${init?.method} ${url}${init?.body ? ' ' + String(init.body) : ''}`)
+        return Promise.resolve(new Response(JSON.stringify(status), { status: 200 }))
+      },
+      eventSource: () => new FakeSource(''),
+    })
+    expect(await api.getControl({ endpoint: 'gw 1' })).toEqual({ ok: true, value: status })
+    expect((await api.configureControl({ endpoint: 'gw 1', enabled: false, step: 10 })).ok).toBe(true)
+    expect(await api.configureControl({ endpoint: 'gw 1', minRate: 300, maxRate: 200 })).toMatchObject({ ok: false, error: { code: 'invalid_input' } })
+    expect(calls).toEqual(['GET /api/clients/gw%201/control', 'PUT /api/clients/gw%201/control {"enabled":false,"step":10}'])
+  })
 })

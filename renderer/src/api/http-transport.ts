@@ -11,6 +11,8 @@ import {
   type DiscoverInput,
   type ExecuteInput,
   type GetClientInput,
+  type HistoryInput,
+  type HistorySeriesInput,
   type ListObservationsInput,
   type ObserveInput,
   type ReadInput,
@@ -20,7 +22,10 @@ import {
   type WriteInput,
 } from '../../../shared/api/console-api.ts'
 import { EVENT_KINDS, type ConsoleEvent } from '../../../shared/api/events.ts'
-import { fail, ok, type ErrorCode, type Result } from '../../../shared/api/result.ts'
+import type { ScanInput, SensorInput, SettingsPatch, VirtualLinkInput } from '../../../shared/api/gateway-schemas.ts'
+import type { MqttConfigureInput } from '../../../shared/api/mqtt-schemas.ts'
+import type { ConfigureControlInput, ControlInput } from '../../../shared/api/control-schemas.ts'
+import { fail, isErrorCode, ok, type ErrorCode, type Result } from '../../../shared/api/result.ts'
 import type { ObservationInfo } from '../../../shared/api/schemas.ts'
 
 /** The part of `EventSource` the transport uses (injectable for tests). */
@@ -44,10 +49,6 @@ export interface HttpTransportOptions {
   /** Delay before the n-th reconnect of a closed event stream (n from 1). */
   readonly reconnectDelayMs?: (attempt: number) => number
 }
-
-const ERROR_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  'invalid_input', 'not_found', 'not_registered', 'timeout', 'unreachable', 'decode_failed', 'unsupported', 'conflict', 'queued_expired', 'unauthorized', 'rate_limited', 'internal',
-])
 
 /** EventSource.CLOSED, spelled out so the module loads where EventSource is absent (Node tests). */
 const CLOSED = 2
@@ -77,6 +78,11 @@ function query(params: Record<string, string | number | boolean | null | undefin
 
 function dmQuery(input: { format?: string | undefined; timeoutMs?: number | undefined }, extra: Record<string, string | number | boolean | null | undefined> = {}): string {
   return query({ format: input.format, timeout: input.timeoutMs, ...extra })
+}
+
+/** Where a browser downloads a resource's raw samples as CSV: a plain link, so the token (if any) rides in the query like the event stream's. */
+export function historyCsvUrl(input: { endpoint: string; path: string; from: number; to: number }, token?: string): string {
+  return clientUrl(input.endpoint, input.path.replace(/\/$/, '')) + '/history.csv' + query({ from: Math.floor(input.from), to: Math.ceil(input.to), token })
 }
 
 /** Default backoff: 1 s, 2 s, 4 s … capped at 15 s. */
@@ -114,7 +120,8 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Console
     }
     if (!response.ok) {
       const error = (json as { error?: { code?: unknown; message?: unknown } } | undefined)?.error
-      const code = typeof error?.code === 'string' && ERROR_CODES.has(error.code) ? (error.code as ErrorCode) : statusCode(response.status)
+      const given = error?.code
+      const code = isErrorCode(given) ? given : statusCode(response.status)
       return fail(code, typeof error?.message === 'string' ? error.message : `${httpMethod} ${url}: HTTP ${response.status}`)
     }
     const parsed = API_METHODS[method].result.safeParse(json)
@@ -189,6 +196,10 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Console
       const v = validate('getClient', input)
       return v.ok ? call('getClient', 'GET', clientUrl(v.value.endpoint)) : v
     },
+    clientModels: async (input: GetClientInput) => {
+      const v = validate('clientModels', input)
+      return v.ok ? call('clientModels', 'GET', clientUrl(v.value.endpoint, '/models')) : v
+    },
     read: async (input: ReadInput) => {
       const v = validate('read', input)
       return v.ok ? call('read', 'GET', clientUrl(v.value.endpoint, v.value.path) + dmQuery(v.value)) : v
@@ -250,6 +261,54 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Console
       return ok(all)
     },
     health: async () => call('health', 'GET', '/api/health'),
+    gatewayStatus: async () => call('gatewayStatus', 'GET', '/api/gateway'),
+    gatewayScan: async (input: ScanInput) => {
+      const v = validate('gatewayScan', input)
+      return v.ok ? call('gatewayScan', 'POST', '/api/gateway/scan', v.value) : v
+    },
+    gatewayConnect: async (input: SensorInput) => {
+      const v = validate('gatewayConnect', input)
+      return v.ok ? call('gatewayConnect', 'POST', `/api/gateway/sensors/${encodeURIComponent(v.value.address)}/connect`) : v
+    },
+    gatewayDisconnect: async (input: SensorInput) => {
+      const v = validate('gatewayDisconnect', input)
+      return v.ok ? call('gatewayDisconnect', 'POST', `/api/gateway/sensors/${encodeURIComponent(v.value.address)}/disconnect`) : v
+    },
+    setVirtualLink: async (input: VirtualLinkInput) => {
+      const v = validate('setVirtualLink', input)
+      if (!v.ok) return v
+      const { sensor, ...link } = v.value
+      return call('setVirtualLink', 'PUT', `/api/gateway/virtual/${encodeURIComponent(sensor)}/link`, link)
+    },
+    getSettings: async () => call('getSettings', 'GET', '/api/settings'),
+    updateSettings: async (input: SettingsPatch) => {
+      const v = validate('updateSettings', input)
+      return v.ok ? call('updateSettings', 'PATCH', '/api/settings', v.value) : v
+    },
+    history: async (input: HistoryInput) => {
+      const v = validate('history', input)
+      if (!v.ok) return v
+      return call('history', 'GET', clientUrl(v.value.endpoint, v.value.path.replace(/\/$/, '')) + '/history' + query({ from: v.value.from, to: v.value.to, maxPoints: v.value.maxPoints }))
+    },
+    historySeries: async (input: HistorySeriesInput) => {
+      const v = validate('historySeries', input)
+      return v.ok ? call('historySeries', 'GET', '/api/history' + query({ endpoint: v.value.endpoint })) : v
+    },
+    mqttStatus: async () => call('mqttStatus', 'GET', '/api/mqtt'),
+    configureMqtt: async (input: MqttConfigureInput) => {
+      const v = validate('configureMqtt', input)
+      return v.ok ? call('configureMqtt', 'PUT', '/api/mqtt', v.value) : v
+    },
+    getControl: async (input: ControlInput) => {
+      const v = validate('getControl', input)
+      return v.ok ? call('getControl', 'GET', clientUrl(v.value.endpoint, '/control')) : v
+    },
+    configureControl: async (input: ConfigureControlInput) => {
+      const v = validate('configureControl', input)
+      if (!v.ok) return v
+      const { endpoint, ...settings } = v.value
+      return call('configureControl', 'PUT', clientUrl(endpoint, '/control'), settings)
+    },
     subscribe: (listener: (event: ConsoleEvent) => void, subscribeOptions?: SubscribeOptions): Unsubscribe => {
       const entry = { listener, ...(subscribeOptions?.kinds ? { kinds: new Set<string>(subscribeOptions.kinds) } : {}) }
       subscribers.add(entry)

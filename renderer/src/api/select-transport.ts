@@ -1,16 +1,10 @@
-import { API_METHODS, type ConsoleApi } from '../../../shared/api/console-api.ts'
+import type { ConsoleApi } from '../../../shared/api/console-api.ts'
 import { createHttpTransport } from './http-transport.ts'
+import { createIpcTransport, isConsoleBridge } from './ipc-transport.ts'
 
 export type TransportKind = 'ipc' | 'http'
 
 const TOKEN_KEY = 'objecttwin.token'
-
-/** Whether the preload bridge carries the whole console API (the IPC transport), not just app info. */
-export function bridgeImplementsApi(bridge: unknown): bridge is ConsoleApi {
-  if (typeof bridge !== 'object' || bridge === null) return false
-  const names = [...Object.keys(API_METHODS), 'subscribe', 'onConnection', 'close']
-  return names.every((name) => typeof (bridge as Record<string, unknown>)[name] === 'function')
-}
 
 /**
  * The token for `objecttwin serve --token`: taken once from `?token=` (then removed from the address
@@ -42,7 +36,7 @@ export function takeToken(win: Window): string | undefined {
  */
 export function selectTransport(win: Window = window): { kind: TransportKind; api: ConsoleApi } {
   const bridge = (win as unknown as { objecttwin?: unknown }).objecttwin
-  if (bridgeImplementsApi(bridge)) return { kind: 'ipc', api: bridge }
+  if (isConsoleBridge(bridge)) return { kind: 'ipc', api: createIpcTransport(bridge) }
   const token = takeToken(win)
   return { kind: 'http', api: createHttpTransport(token ? { token } : {}) }
 }

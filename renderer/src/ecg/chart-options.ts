@@ -60,7 +60,8 @@ export function lineData(xy: Float64Array): LineSeriesOption['data'] {
   return xy as unknown as LineSeriesOption['data']
 }
 
-function mmAxis(min: number, max: number, colors: EcgColors) {
+/** An axis in mm; with `paper`, its split lines draw the grid (5 mm major, 1 mm minor). */
+function mmAxis(min: number, max: number, colors: EcgColors, paper: boolean) {
   return {
     type: 'value' as const,
     min,
@@ -71,21 +72,45 @@ function mmAxis(min: number, max: number, colors: EcgColors) {
     axisLine: { show: false },
     axisTick: { show: false },
     axisLabel: { show: false },
-    splitLine: { show: true, lineStyle: { color: colors.gridMajor, width: 1 } },
+    splitLine: { show: paper, lineStyle: { color: colors.gridMajor, width: 1 } },
     minorTick: { show: false, splitNumber: MAJOR_MM / MINOR_MM },
-    minorSplitLine: { show: true, lineStyle: { color: colors.gridMinor, width: 1 } },
+    minorSplitLine: { show: paper, lineStyle: { color: colors.gridMinor, width: 1 } },
   }
 }
 
-/** The whole trace chart option for a layout (set on resize, settings or theme change, not per frame). */
-export function traceChartOption(layout: ScreenLayout, frame: TraceFrame, colors: EcgColors): EcgChartOption {
+const FULL_GRID = { left: 0, right: 0, top: 0, bottom: 0, containLabel: false, show: false }
+
+/**
+ * The paper under the trace: background and calibrated grid, in a chart of its own beneath the trace's.
+ * Hundreds of grid lines cost ECharts more than the trace itself, so they are drawn when the layout,
+ * settings or theme change (and, scrolling, when the paper moves), not every frame with the trace.
+ */
+export function paperChartOption(layout: ScreenLayout, frame: TraceFrame, colors: EcgColors): EcgChartOption {
   const y = yExtentMm(layout)
   return {
     animation: false,
     backgroundColor: colors.background,
-    grid: { left: 0, right: 0, top: 0, bottom: 0, containLabel: false, show: false },
-    xAxis: mmAxis(frame.xMin, frame.xMax, colors),
-    yAxis: mmAxis(y.min, y.max, colors),
+    grid: FULL_GRID,
+    xAxis: mmAxis(frame.xMin, frame.xMax, colors, true),
+    yAxis: mmAxis(y.min, y.max, colors, true),
+    series: [],
+  }
+}
+
+/** The paper's per-frame change: scrolling moves it with the trace; a sweep leaves it still (undefined: nothing to set). */
+export function paperFrameOption(frame: TraceFrame): EcgChartOption | undefined {
+  return frame.mode === 'scroll' ? { xAxis: { min: frame.xMin, max: frame.xMax } } : undefined
+}
+
+/** The trace chart option for a layout (set on resize, settings or theme change, not per frame): transparent, over the paper. */
+export function traceChartOption(layout: ScreenLayout, frame: TraceFrame, colors: EcgColors): EcgChartOption {
+  const y = yExtentMm(layout)
+  return {
+    animation: false,
+    backgroundColor: 'transparent',
+    grid: FULL_GRID,
+    xAxis: mmAxis(frame.xMin, frame.xMax, colors, false),
+    yAxis: mmAxis(y.min, y.max, colors, false),
     series: [
       {
         id: 'ecg',

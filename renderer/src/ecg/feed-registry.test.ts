@@ -78,6 +78,18 @@ describe('EcgFeedRegistry', () => {
     expect(reg.dispatch({ ...e, path: '/1031/1/1' })).toBe(0)
   })
 
+  it('routes control decisions named by the sampling-rate resource to the feed with that rate path', () => {
+    const reg = new EcgFeedRegistry()
+    const feed = reg.acquire({ endpoint: 'gw-1', path: '/1031/0/1', ratePath: '/1031/0/2' })
+    const other = reg.acquire({ endpoint: 'gw-1', path: '/1032/0/1', ratePath: '/1032/0/2' })
+    const e: ControlEvent = { kind: 'control', endpoint: 'gw-1', path: '/1031/0/2', time: (T0 + 5) * 1000, dropRatio: 0, oldRate: 150, newRate: 155 }
+    expect(reg.dispatch(e)).toBe(1)
+    expect(feed.controls.last()).toMatchObject({ oldRate: 150, newRate: 155 })
+    expect(feed.currentRate).toBe(155)
+    expect(other.controls.length).toBe(0)
+    expect(reg.dispatch({ ...e, endpoint: 'gw-2' })).toBe(0)
+  })
+
   it('update() changes the rate and link paths of a held source', () => {
     const reg = new EcgFeedRegistry()
     const feed = reg.acquire({ endpoint: 'gw-1', path: '/1031/0/1' })

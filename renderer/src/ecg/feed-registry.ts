@@ -10,7 +10,7 @@ import type { EcgFeedOptions } from './sample-feed.ts'
  * - records of the ECG path: samples (their own times; values in µV/10);
  * - records of the rate path: the sampling rate;
  * - records of the link paths: drop ratio and RSSI;
- * - control events for the ECG path: decisions.
+ * - control events for the rate path (or the ECG path): decisions.
  * Trend values are stamped with the time the console received them (their device times may be on another clock).
  */
 export interface EcgSource {
@@ -29,15 +29,7 @@ export interface EcgWallTile extends EcgSource {
 }
 
 /** An adaptive-control decision event (issue 7). Time in ms since the epoch like every console event. */
-export interface ControlEvent {
-  kind: 'control'
-  endpoint: string
-  path: string
-  time: number
-  dropRatio: number
-  oldRate: number
-  newRate: number
-}
+export type ControlEvent = Extract<ConsoleEvent, { kind: 'control' }>
 
 interface Entry {
   source: EcgSource
@@ -92,15 +84,20 @@ export class EcgFeedRegistry {
   }
 
   /** Route one console event; events of other kinds are ignored. Returns the number of feeds it touched. */
-  dispatch(event: ConsoleEvent | ControlEvent): number {
+  dispatch(event: ConsoleEvent): number {
     if (event.kind === 'notification' || event.kind === 'send') {
       return this.dispatchRecords(event.endpoint, event.records, event.time / 1000)
     }
     if (event.kind === 'control') {
-      const feed = this.get(event.endpoint, event.path)
-      if (!feed) return 0
-      feed.pushControl(event.time / 1000, { oldRate: event.oldRate, newRate: event.newRate, dropRatio: event.dropRatio })
-      return 1
+      // The console names the sampling-rate resource the decision wrote.
+      let touched = 0
+      for (const entry of this.entries.values()) {
+        const { endpoint, path, ratePath } = entry.source
+        if (endpoint !== event.endpoint || (path !== event.path && ratePath !== event.path)) continue
+        entry.feed.pushControl(event.time / 1000, { oldRate: event.oldRate, newRate: event.newRate, dropRatio: event.dropRatio })
+        touched++
+      }
+      return touched
     }
     return 0
   }

@@ -1,6 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { EcgSyn } from '../../../electron/ble/virtual/sensors/ecgsyn.ts'
-import { traceChartOption, traceFrameOption, trendChartOption, trendUpdateOption, LIGHT_COLORS } from './chart-options.ts'
+import { paperChartOption, paperFrameOption, traceChartOption, traceFrameOption, trendChartOption, trendUpdateOption, LIGHT_COLORS } from './chart-options.ts'
 import { TracePipeline, TrendAssembler } from './render-pipeline.ts'
 import { EcgFeed } from './sample-feed.ts'
 import { screenLayout } from './sweep.ts'
@@ -137,8 +137,14 @@ describe('render pipeline: ring buffer → sweep → min/max decimation → ECha
   it('produces the ECharts options the monitor sets: mm axes with 5 mm major / 1 mm minor grid, typed-array data', () => {
     const pipe = new TracePipeline()
     const xy = pipe.render(feed.ecg, layout, 'scroll', feed.origin, now)
-    const full = traceChartOption(layout, pipe.frame, LIGHT_COLORS) as Record<string, unknown>
+    // The trace is drawn over the paper on the same axes: no grid and no background of its own.
+    const trace = traceChartOption(layout, pipe.frame, LIGHT_COLORS) as { backgroundColor: string; xAxis: { min: number; max: number; minorSplitLine: { show: boolean }; splitLine: { show: boolean } } }
+    expect(trace.backgroundColor).toBe('transparent')
+    expect([trace.xAxis.splitLine.show, trace.xAxis.minorSplitLine.show]).toEqual([false, false])
+    const full = paperChartOption(layout, pipe.frame, LIGHT_COLORS) as Record<string, unknown>
+    expect(full.backgroundColor).toBe(LIGHT_COLORS.background)
     const xAxis = full.xAxis as { interval: number; minorTick: { splitNumber: number }; min: number; max: number; minorSplitLine: { show: boolean } }
+    expect([xAxis.min, xAxis.max]).toEqual([trace.xAxis.min, trace.xAxis.max])
     expect(xAxis.interval).toBe(5)
     expect(xAxis.minorTick.splitNumber).toBe(5)
     expect(xAxis.minorSplitLine.show).toBe(true)
@@ -149,8 +155,10 @@ describe('render pipeline: ring buffer → sweep → min/max decimation → ECha
     const update = traceFrameOption(xy, pipe.frame) as { series: Array<{ data: unknown }>; xAxis?: { min: number } }
     expect(update.series[0]?.data).toBe(xy)
     expect(update.xAxis?.min).toBe(pipe.frame.xMin)
+    expect(paperFrameOption(pipe.frame)).toEqual({ xAxis: { min: pipe.frame.xMin, max: pipe.frame.xMax } })
     pipe.render(feed.ecg, layout, 'sweep', feed.origin, now)
     expect((traceFrameOption(xy, pipe.frame) as { xAxis?: unknown }).xAxis).toBeUndefined()
+    expect(paperFrameOption(pipe.frame)).toBeUndefined()
   })
 })
 

@@ -108,6 +108,8 @@ export class EcgFeed {
   origin = NaN
   /** Samples dropped as duplicates or out of order (diagnostics). */
   rejected = 0
+  /** Samples taken into the trace since the feed was made (diagnostics; the chart bench's proof that data flowed). */
+  accepted = 0
 
   private readonly unitsPerMv: number
   private readonly restartBackS: number
@@ -166,6 +168,7 @@ export class EcgFeed {
     if (this.origin !== this.origin) this.origin = t
     this.ecg.push(t, mv)
     this.detector.pushSample(t, mv)
+    this.accepted++
   }
 
   /** Start the trace again (new time base); trends and decisions stay. */

@@ -21,4 +21,12 @@ describe('event text', () => {
     expect(describeEvent({ kind: 'log', time: 1, level: 'warn', message: 'hello' })).toBe('hello')
     expect(eventEndpoint({ kind: 'log', time: 1, level: 'info', message: 'm' })).toBeUndefined()
   })
+
+  it('describes adaptive sampling decisions by their direction', () => {
+    const e = { kind: 'control' as const, time: 1, endpoint: 'gw', path: '/1031/0/2', dropRatio: 0.0312, oldRate: 150, newRate: 145 }
+    expect(describeEvent(e)).toBe('sampling rate /1031/0/2 lowered 150 → 145 Hz (drop ratio 3.1 %)')
+    expect(describeEvent({ ...e, dropRatio: 0, newRate: 155 })).toBe('sampling rate /1031/0/2 raised 150 → 155 Hz (drop ratio 0.0 %)')
+    expect(describeEvent({ ...e, oldRate: 50, newRate: 50 })).toBe('sampling rate /1031/0/2 stays at 50 Hz (drop ratio 3.1 %)')
+    expect(eventEndpoint(e)).toBe('gw')
+  })
 })

@@ -1,4 +1,5 @@
 import type { ConsoleEvent } from '../../../shared/api/events.ts'
+import { describeGatewayStatus } from './gateway.ts'
 
 /** The endpoint an event is about, if any. */
 export function eventEndpoint(e: ConsoleEvent): string | undefined {
@@ -8,6 +9,8 @@ export function eventEndpoint(e: ConsoleEvent): string | undefined {
       return e.client.endpoint
     case 'log':
       return e.wire?.endpoint
+    case 'gateway':
+      return e.status.endpoint
     default:
       return e.endpoint
   }
@@ -40,5 +43,18 @@ export function describeEvent(e: ConsoleEvent): string {
       return `sent ${values(e.records)}`
     case 'log':
       return e.message
+    case 'gateway':
+      return describeGatewayStatus(e.status)
+    case 'control':
+      return describeControl(e)
   }
+}
+
+/** An adaptive sampling decision: "sampling rate /1031/0/2 lowered 150 → 145 Hz (drop ratio 3.1 %)" and the like. */
+export function describeControl(e: Extract<ConsoleEvent, { kind: 'control' }>): string {
+  const drop = `drop ratio ${(e.dropRatio * 100).toFixed(1)} %`
+  if (e.newRate < e.oldRate) return `sampling rate ${e.path} lowered ${e.oldRate} → ${e.newRate} Hz (${drop})`
+  if (e.newRate > e.oldRate) return `sampling rate ${e.path} raised ${e.oldRate} → ${e.newRate} Hz (${drop})`
+  // at a bound, or exactly at the threshold
+  return `sampling rate ${e.path} stays at ${e.newRate} Hz (${drop})`
 }

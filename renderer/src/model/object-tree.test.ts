@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { defineObject } from '../../../shared/lwm2m/models/compact.ts'
 import { ObjectRegistry } from '../../../shared/lwm2m/object-registry.ts'
 import {
   applyRecords,
@@ -110,6 +111,44 @@ describe('buildObjectTree', () => {
     expect(resource(tree, '/3303/1/5700')).toMatchObject({ observed: false })
     expect(resource(tree, '/3/0/9')).toMatchObject({ observed: false, observedViaParent: true })
     expect(findNode(tree, '/3/0')).toMatchObject({ observed: true })
+  })
+
+  it('names twins from the models the server learned from their gateway', () => {
+    const strap = defineObject({ id: 1035, name: 'Heart Rate (Strap)', description: 'Heart Rate service 0000180d-0000-1000-8000-00805f9b34fb of "Strap" (aa)' }, [
+      [0, 'Service', 'R', 'string', { mandatory: true }],
+      [1, 'Heart Rate', 'R', 'integer', { units: '/min' }],
+      [3, 'Reset Energy Expended', 'E', 'none'],
+    ])
+    const tree = buildObjectTree({ objects: [{ objectId: 1035, instances: [0] }], models: registry, clientModels: new Map([[1035, strap]]) })
+    expect(tree[0]).toMatchObject({ name: 'Heart Rate (Strap)', twin: true, known: true, ecg: false, description: strap.description })
+    expect(resource(tree, '/1035/0/1')).toMatchObject({ name: 'Heart Rate', known: true, type: 'integer', units: '/min', writable: false })
+    expect(resource(tree, '/1035/0/3')).toMatchObject({ name: 'Reset Energy Expended', executable: true, readable: false })
+    // Still a twin for the gateway views: the registry has no model of it.
+    expect(countTwins([{ objectId: 1035, instances: [0] }], registry)).toBe(1)
+  })
+
+  it('takes an ECG twin from its published model, and no longer guesses ECG from the id 1031', () => {
+    const ecgModel = defineObject({ id: 1033, name: 'ECG (Patch 2)', description: 'ECG service f0010000-0000-1000-8000-00805f9b34fb of "Patch 2" (c0:07:01:00:00:02)' }, [
+      [0, 'Service', 'R', 'string'],
+      [1, 'ECG sensor value', 'R', 'integer', { units: '10uV' }],
+      [2, 'Sampling rate (Hz)', 'RW', 'integer', { units: 'Hz' }],
+    ])
+    const battery = defineObject({ id: 1031, name: 'Battery (Patch 2)', description: 'Battery service 0000180f-0000-1000-8000-00805f9b34fb of "Patch 2" (x)' }, [[1, 'Battery Level', 'R', 'integer']])
+    const tree = buildObjectTree({
+      objects: [{ objectId: 1031, instances: [0] }, { objectId: 1033, instances: [0] }],
+      models: registry,
+      clientModels: new Map([[1031, battery], [1033, ecgModel]]),
+    })
+    expect(tree.map((o) => [o.name, o.ecg])).toEqual([['Battery (Patch 2)', false], ['ECG (Patch 2)', true]])
+    expect(resource(tree, '/1033/0/1')).toMatchObject({ name: 'ECG sensor value', ecgSamples: true })
+    expect(resource(tree, '/1033/0/2')).toMatchObject({ name: 'Sampling rate (Hz)', writable: true })
+  })
+
+  it('never lets a client model stand in for a registry model', () => {
+    const fake = defineObject({ id: 3, name: 'Not the Device' }, [[0, 'Nonsense', 'R', 'string']])
+    const tree = buildObjectTree({ objects: [{ objectId: 3, instances: [0] }], models: registry, clientModels: new Map([[3, fake]]) })
+    expect(tree[0]?.name).toBe('Device')
+    expect(resource(tree, '/3/0/0').name).toBe('Manufacturer')
   })
 
   it('keeps an object with no instance (the client may create one)', () => {

@@ -3,6 +3,7 @@ import { defineObject } from '../../../shared/lwm2m/models/compact.ts'
 import type { ObjectModel, Operations, ResourceModel } from '../../../shared/lwm2m/object-model.ts'
 import { tryParsePath } from '../../../shared/lwm2m/path.ts'
 import type { ResourceType } from '../../../shared/lwm2m/values.ts'
+import { describesEcgService, ECG_SERVICE_UUID } from '../../../shared/lwm2m/ecg-twin.ts'
 
 /**
  * The object / instance / resource tree of one client, built from what it registered (its object
@@ -88,7 +89,7 @@ export interface ObjectNode {
   readonly id: number
   readonly name: string
   readonly version?: string | undefined
-  /** A model for it is known (from the registry, or the ECG twin profile). */
+  /** A model for it is known (from the registry, the server's models of this client, or the ECG twin profile). */
   readonly known: boolean
   /** An ObjectTwin: a dynamic object of the gateway (id ≥ 1024, no standard model). */
   readonly twin: boolean
@@ -105,6 +106,11 @@ export type TreeNode = ObjectNode | InstanceNode | ResourceNode | ResourceInstan
 export interface TreeInput {
   readonly objects: readonly RegisteredObjectLink[]
   readonly models: ModelSource
+  /**
+   * The models the server holds for this client beyond the registry's: those an ObjectTwin gateway published for
+   * its twins. Without them (another server, an older gateway) twins are named from their description.
+   */
+  readonly clientModels?: ModelSource
   readonly values?: ReadonlyMap<string, ValueEntry>
   /** Paths of the client's observations. */
   readonly observed?: Iterable<string>
@@ -112,8 +118,8 @@ export interface TreeInput {
   readonly discovered?: Iterable<string>
 }
 
-/** The paper's ECG service UUID (REFERENCE.md §1). */
-export const ECG_SERVICE_UUID = 'f0010000-0000-1000-8000-00805f9b34fb'
+// The console's adaptive sampling recognises the ECG twin by the same rule (shared/lwm2m/ecg-twin.ts).
+export { describesEcgService, ECG_SERVICE_UUID }
 /** The object id the paper gives the ECG twin; a twin with this id and no description is taken for one (its samples open the monitor). */
 export const PAPER_ECG_OBJECT_ID = 1031
 /** Resource of the ECG twin whose notifications carry the samples. */
@@ -144,12 +150,6 @@ function ecgTwinProfile(objectId: number, name: string): ObjectModel {
     [2, 'Sampling Rate', 'RW', 'integer', { units: 'Hz' }],
     [3, 'Timestamping', 'RW', 'boolean', { description: 'Timestamp each reading on/off' }],
   ])
-}
-
-/** Whether a twin's description (resource 0) names the ECG service. */
-export function describesEcgService(description: string | undefined): boolean {
-  if (description === undefined) return false
-  return description.toLowerCase().includes(ECG_SERVICE_UUID) || /^ECG\b/i.test(description.trim())
 }
 
 /**
@@ -253,15 +253,17 @@ export function buildObjectTree(input: TreeInput): ObjectNode[] {
     const o = link.objectId
     const registered = input.models.get(o, link.version) ?? input.models.get(o)
     const twin = registered === undefined && o >= FIRST_TWIN_OBJECT_ID
+    const served = registered === undefined ? input.clientModels?.get(o) : undefined
     const instanceIds = [...new Set([...link.instances])].sort((a, b) => a - b)
-    // A twin's description lives in resource 0 of its instance.
-    const descriptionValue = instanceIds.map((i) => values.get(`/${o}/${i}/0`)?.value).find((v) => typeof v === 'string')
-    const description = twin && typeof descriptionValue === 'string' ? descriptionValue : registered?.description
-    const describedEcg = twin && describesEcgService(typeof descriptionValue === 'string' ? descriptionValue : undefined)
-    // Without a description only the id hints at ECG: open the monitor for its samples, but claim no model.
-    const ecg = describedEcg || (twin && o === PAPER_ECG_OBJECT_ID && descriptionValue === undefined)
-    const name = registered?.name ?? (twin && typeof descriptionValue === 'string' ? twinNameFromDescription(descriptionValue) : `Object ${o}`)
-    const model = registered ?? (describedEcg ? ecgTwinProfile(o, name) : undefined)
+    // A twin's description lives in resource 0 of its instance (and in the model the gateway published).
+    const value0 = instanceIds.map((i) => values.get(`/${o}/${i}/0`)?.value).find((v) => typeof v === 'string')
+    const descriptionValue = twin && typeof value0 === 'string' ? value0 : undefined
+    const description = descriptionValue ?? registered?.description ?? served?.description
+    const describedEcg = twin && describesEcgService(descriptionValue ?? served?.description)
+    // Without a description or model only the id hints at ECG: open the monitor for its samples, but claim no model.
+    const ecg = describedEcg || (twin && o === PAPER_ECG_OBJECT_ID && value0 === undefined && served === undefined)
+    const name = registered?.name ?? served?.name ?? (descriptionValue !== undefined ? twinNameFromDescription(descriptionValue) : `Object ${o}`)
+    const model = registered ?? served ?? (describedEcg ? ecgTwinProfile(o, name) : undefined)
     const objectPath = `/${o}`
 
     const instances: InstanceNode[] = instanceIds.map((i) => {

@@ -11,6 +11,12 @@ describe('routes', () => {
       { view: 'events' },
       { view: 'wire' },
       { view: 'inspector' },
+      { view: 'history' },
+      { view: 'history', endpoint: 'ecg 1' },
+      { view: 'history', endpoint: 'ecg-gw', path: '/1031/0/1' },
+      { view: 'gateway' },
+      { view: 'wall' },
+      { view: 'mqtt' },
     ]
     for (const r of routes) expect(parseRoute(formatRoute(r))).toEqual(r)
   })

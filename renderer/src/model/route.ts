@@ -3,9 +3,13 @@ export type Route =
   | { readonly view: 'clients' }
   | { readonly view: 'client'; readonly endpoint: string; readonly path?: string }
   | { readonly view: 'monitor'; readonly endpoint: string; readonly path: string }
+  | { readonly view: 'history'; readonly endpoint?: string; readonly path?: string }
   | { readonly view: 'events' }
   | { readonly view: 'wire' }
   | { readonly view: 'inspector' }
+  | { readonly view: 'gateway' }
+  | { readonly view: 'wall' }
+  | { readonly view: 'mqtt' }
 
 const LWM2M_PATH = /^(?:\/\d{1,5}){1,4}$/
 
@@ -25,17 +29,21 @@ export function parseRoute(hash: string): Route {
   const endpoint = rest[0] !== undefined && rest[0] !== '' ? decode(rest[0]) : undefined
   switch (head) {
     case 'events':
-      return { view: 'events' }
     case 'wire':
-      return { view: 'wire' }
     case 'inspector':
-      return { view: 'inspector' }
+    case 'gateway':
+    case 'wall':
+    case 'mqtt':
+      return { view: head }
     case 'clients':
       if (endpoint === undefined) return { view: 'clients' }
       return LWM2M_PATH.test(tail) ? { view: 'client', endpoint, path: tail } : { view: 'client', endpoint }
     case 'monitor':
       if (endpoint === undefined || !LWM2M_PATH.test(tail)) return { view: 'clients' }
       return { view: 'monitor', endpoint, path: tail }
+    case 'history':
+      if (endpoint === undefined) return { view: 'history' }
+      return LWM2M_PATH.test(tail) ? { view: 'history', endpoint, path: tail } : { view: 'history', endpoint }
     default:
       return { view: 'clients' }
   }
@@ -47,6 +55,8 @@ export function formatRoute(route: Route): string {
       return `#/clients/${encodeURIComponent(route.endpoint)}${route.path && LWM2M_PATH.test(route.path) ? route.path : ''}`
     case 'monitor':
       return `#/monitor/${encodeURIComponent(route.endpoint)}${route.path}`
+    case 'history':
+      return route.endpoint === undefined ? '#/history' : `#/history/${encodeURIComponent(route.endpoint)}${route.path && LWM2M_PATH.test(route.path) ? route.path : ''}`
     default:
       return `#/${route.view}`
   }

@@ -1,15 +1,17 @@
 import { defineStore } from 'pinia'
-import { computed, ref, shallowRef } from 'vue'
+import { computed, ref, shallowRef, watch } from 'vue'
 import { buildObjectTree, findNode, flattenTree, type ObjectNode, type TreeNode, type TreeRow } from '../model/object-tree.ts'
 import { registry } from '../registry.ts'
+import { useClientModelsStore } from './client-models.ts'
 import { useClientsStore } from './clients.ts'
 import { useObservationsStore } from './observations.ts'
 import { useValuesStore } from './values.ts'
 
 /**
- * The selected client's object tree: its registered objects, named from the registry, with the
- * values from reads and notifications and the observations the server holds. Rebuilt when any of
- * them moves (values at most once per animation frame).
+ * The selected client's object tree: its registered objects, named from the registry (and from the
+ * models the server learned from the client: an ObjectTwin gateway's twins), with the values from
+ * reads and notifications and the observations the server holds. Rebuilt when any of them moves
+ * (values at most once per animation frame).
  */
 export const useTreeStore = defineStore('tree', () => {
   const endpoint = ref<string | undefined>(undefined)
@@ -24,6 +26,18 @@ export const useTreeStore = defineStore('tree', () => {
 
   const client = computed(() => (endpoint.value === undefined ? undefined : clients.get(endpoint.value)))
 
+  // The server's models of the client's objects (its twins'), fetched once per registration and object list.
+  const models = useClientModelsStore()
+  watch(
+    () => client.value?.info,
+    (info) => {
+      if (info) void models.ensure(info)
+    },
+    { immediate: true },
+  )
+  /** The selected client's models from the server; empty without them (the registry and twin fallbacks name things). */
+  const clientModels = computed(() => (endpoint.value === undefined ? new Map() : models.of(endpoint.value)))
+
   const tree = computed<ObjectNode[]>(() => {
     void values.version
     const ep = endpoint.value
@@ -32,6 +46,7 @@ export const useTreeStore = defineStore('tree', () => {
     return buildObjectTree({
       objects: c.info.objects,
       models: registry,
+      clientModels: clientModels.value,
       values: values.valuesOf(ep),
       observed: observations.pathsOf(ep),
       discovered: values.discoveredOf(ep).keys(),
@@ -74,5 +89,5 @@ export const useTreeStore = defineStore('tree', () => {
     selectedPath.value = path
   }
 
-  return { endpoint, selectedPath, client, tree, rows, selected, observedResources, open, select, setExpanded, revealPath }
+  return { endpoint, selectedPath, client, clientModels, tree, rows, selected, observedResources, open, select, setExpanded, revealPath }
 })

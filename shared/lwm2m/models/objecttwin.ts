@@ -22,6 +22,7 @@ export const GatewayResource = {
   freeObjectIds: 8,
   lastEvent: 9,
   stopScan: 10,
+  twinDefinitions: 11,
 } as const
 
 export const LinkResource = {
@@ -51,6 +52,10 @@ export const BLE_GATEWAY_MODEL: ObjectModel = defineObject(
     [GatewayResource.freeObjectIds, 'Free Object IDs', 'R', 'integer', { description: 'IDs left in the ObjectTwin pool' }],
     [GatewayResource.lastEvent, 'Last Event', 'R', 'string', { description: 'The last connect, disconnect or failure, with its reason' }],
     [GatewayResource.stopScan, 'Stop Scan', 'E', 'none'],
+    [GatewayResource.twinDefinitions, 'Twin Object Definitions', 'R', 'string', {
+      multiple: true,
+      description: "The object definition (OMA DDF XML) of each ObjectTwin; the instance ID is the twin's object ID",
+    }],
   ],
 )
 

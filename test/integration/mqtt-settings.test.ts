@@ -1,0 +1,129 @@
+/**
+ * The MQTT bridge's settings over the API (issue 7) against a real Mosquitto that wants a user name and password
+ * (made with `mosquitto_passwd`): a wrong password is an error the status names, the right one connects, the
+ * password is accepted but never shown, invalid settings are refused with the reason, and the settings outlive a
+ * restart of the console.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { ConsoleService } from '../../electron/console/console-service.ts'
+import { startHttpApi } from '../../electron/console/http-api.ts'
+import { createHttpTransport } from '../../renderer/src/api/http-transport.ts'
+import type { MqttConfigureInput, MqttStatus } from '../../shared/api/mqtt-schemas.ts'
+import { waitFor } from '../support/server-harness.ts'
+import { startBroker, subscribe, type Broker } from '../support/mosquitto.ts'
+
+const WRONG = 'wrong-secret-1'
+const RIGHT = 'right-secret-2'
+
+let broker: Broker
+let dir: string
+let service: ConsoleService
+let http: Awaited<ReturnType<typeof startHttpApi>>
+let base: string
+
+async function start(): Promise<void> {
+  service = await ConsoleService.create({ coapPort: 0, dataDir: dir, onWarning: () => undefined })
+  http = await startHttpApi(service, { host: '127.0.0.1', port: 0, rendererDir: null })
+  base = `http://127.0.0.1:${http.port}`
+}
+
+async function stop(): Promise<void> {
+  await http?.app.close()
+  await service?.close()
+}
+
+async function putMqtt(body: unknown): Promise<{ status: number; text: string; json: Record<string, unknown> }> {
+  const res = await fetch(`${base}/api/mqtt`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+  const text = await res.text()
+  return { status: res.status, text, json: JSON.parse(text) as Record<string, unknown> }
+}
+
+function stateIs(wanted: MqttStatus['state']): Promise<MqttStatus> {
+  return waitFor(() => {
+    const status = service.mqttStatus()
+    return status.state === wanted ? status : undefined
+  }, `the bridge ${wanted} (now ${service.mqttStatus().state}, last error ${service.mqttStatus().lastError ?? 'none'})`, 15_000)
+}
+
+beforeAll(async () => {
+  broker = await startBroker({ users: { bridge: RIGHT } })
+  dir = mkdtempSync(join(tmpdir(), 'ot-mqtt-settings-'))
+  await start()
+})
+
+afterAll(async () => {
+  await stop()
+  await broker?.close()
+  rmSync(dir, { recursive: true, force: true })
+})
+
+describe('MQTT bridge settings', () => {
+  it('starts off, with defaults and a client id of its own', async () => {
+    const status = (await (await fetch(`${base}/api/mqtt`)).json()) as MqttStatus
+    expect(status).toMatchObject({ state: 'disconnected', published: 0, received: 0, settings: { enabled: false, qos: 1, topicPrefix: 'objecttwin', hasPassword: false } })
+    expect(status.settings.clientId).toMatch(/^objecttwin-[0-9a-f]{8}$/)
+  })
+
+  it('names a refused password in its status and never shows the password', async () => {
+    const put = await putMqtt({ enabled: true, url: broker.url, username: 'bridge', password: WRONG, topicPrefix: 'auth', reconnectPeriodMs: 200 })
+    expect(put.status).toBe(200)
+    expect(put.json['settings']).toMatchObject({ enabled: true, username: 'bridge', hasPassword: true })
+    expect(put.json['settings']).not.toHaveProperty('password')
+    expect(put.text).not.toContain(WRONG)
+
+    const refused = await stateIs('error')
+    expect(refused.lastError).toMatch(/not authori[sz]ed|bad user ?name or password/i)
+    const text = await (await fetch(`${base}/api/mqtt`)).text()
+    expect(text).not.toContain(WRONG)
+  })
+
+  it('connects with the right password: mosquitto_sub, logged in, sees it online', async () => {
+    const put = await putMqtt({ password: RIGHT })
+    expect(put.text).not.toContain(RIGHT)
+    await stateIs('connected')
+    const online = await subscribe(broker, 'auth/bridge/status', 1).messages
+    expect(JSON.parse(online[0]?.payload ?? '{}')).toMatchObject({ online: true, clientId: service.mqttStatus().settings.clientId })
+  })
+
+  it('refuses invalid settings with the reason and keeps the old ones', async () => {
+    const before = service.mqttStatus().settings
+    const cases: Array<[unknown, RegExp]> = [
+      [{ qos: 3 }, /qos/],
+      [{ url: 'http://127.0.0.1:1883' }, /url/],
+      [{ topicPrefix: 'a/+/b' }, /topic prefix/],
+      [{ tls: { certFile: '/etc/hostname' } }, /key file/],
+      [{ passwd: 'x' }, /passwd/],
+    ]
+    for (const [body, reason] of cases) {
+      const put = await putMqtt(body)
+      expect(put.status, JSON.stringify(body)).toBe(400)
+      expect((put.json['error'] as { message: string }).message).toMatch(reason)
+    }
+    expect(service.mqttStatus().settings).toEqual(before)
+
+    // The browser transport checks the input before sending and carries the answer.
+    const api = createHttpTransport({ baseUrl: base })
+    const bad = await api.configureMqtt({ qos: 7 } as unknown as MqttConfigureInput)
+    expect(bad.ok || bad.error.code).toBe('invalid_input')
+    const status = await api.mqttStatus()
+    expect(status.ok && status.value.settings).toEqual(before)
+    api.close()
+  })
+
+  it('keeps its settings, password included, across a restart of the console', async () => {
+    const before = service.mqttStatus().settings
+    await stop()
+    await start()
+    const after = await stateIs('connected')
+    expect(after.settings).toEqual(before)
+    expect(after.settings.hasPassword).toBe(true)
+
+    // Removing the password (null) is a change like any other: the broker refuses the bridge again.
+    const put = await putMqtt({ password: null })
+    expect(put.json['settings']).toMatchObject({ hasPassword: false })
+    expect((await stateIs('error')).lastError).toMatch(/not authori[sz]ed|bad user ?name or password/i)
+  })
+})
