@@ -6,7 +6,7 @@ import type { SensorKind } from '../ble/virtual/sensors/index.ts'
 import { BleLwm2mGateway } from '../gateway/gateway.ts'
 import type { AdapterSpec, GatewayEvent } from '../gateway/gateway.ts'
 import { CliError, type CliIo } from './program.ts'
-import { shutdownSignal } from './shutdown-signal.ts'
+import { exitAfterShutdown, shutdownSignal } from './shutdown-signal.ts'
 
 interface GatewayCommandOptions {
   server: string
@@ -119,5 +119,6 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
       await stop
       await gateway.stop()
       io.out('stopped')
+      exitAfterShutdown()
     })
 }

@@ -8,7 +8,7 @@ import { ConsoleService } from '../console/console-service.ts'
 import { MqttUrl } from '../../shared/api/mqtt-schemas.ts'
 import { isLoopback, startHttpApi } from '../console/http-api.ts'
 import { CliError, type CliIo } from './program.ts'
-import { shutdownSignal } from './shutdown-signal.ts'
+import { exitAfterShutdown, shutdownSignal } from './shutdown-signal.ts'
 
 interface ServeOptions {
   host: string
@@ -97,5 +97,6 @@ export function registerServeCommand(program: Command, io: CliIo): void {
       await shutdownSignal()
       await http.app.close()
       await service.close()
+      exitAfterShutdown()
     })
 }

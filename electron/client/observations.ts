@@ -59,6 +59,8 @@ interface Observation {
   pmaxTimer: NodeJS.Timeout | undefined
   sending: boolean
   again: boolean
+  /** A send is queued for the end of this turn: changes made together (one link snapshot) go out as one notification. */
+  sendQueued: boolean
   ended: boolean
   readonly buffers: Map<string, SampleBuffer>
   buffered: number
@@ -141,6 +143,7 @@ export class ObservationEngine {
       pmaxTimer: undefined,
       sending: false,
       again: false,
+      sendQueued: false,
       ended: false,
       buffers: new Map(),
       buffered: 0,
@@ -224,7 +227,12 @@ export class ObservationEngine {
     const now = this.now()
     const due = o.lastSentAt + (attrs.pmin ?? 0) * 1000
     if (now >= due) {
-      void this.send(o)
+      if (o.sendQueued) return
+      o.sendQueued = true
+      queueMicrotask(() => {
+        o.sendQueued = false
+        void this.send(o)
+      })
       return
     }
     if (o.pminTimer) return

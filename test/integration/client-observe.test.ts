@@ -83,6 +83,21 @@ describe('client observe through our server', () => {
     await h.server.cancelObservation(EP, '/1031/0/7')
   })
 
+  it('sends changes made together to an observed instance as one notification', async () => {
+    const o = await observe('/1031/0')
+    c.client.setValue('/1031/0/7', 38.5)
+    c.client.setValue('/1031/0/0', 'changed together')
+    await waitFor(() => notificationsOf(o.id).length >= 1, 'the notification')
+    await settle()
+    expect(notificationsOf(o.id)).toHaveLength(1)
+    const values = new Map(notificationsOf(o.id)[0]?.records.map((r) => [r.path, r.value]))
+    expect([values.get('/1031/0/7'), values.get('/1031/0/0')]).toEqual([38.5, 'changed together'])
+    await h.server.cancelObservation(EP, '/1031/0')
+    // The later tests start from the values the first test left.
+    c.client.setValue('/1031/0/7', 37.25)
+    c.client.setValue('/1031/0/0', 'unrelated')
+  })
+
   it('honours pmin (changes wait and merge) and pmax (the value is sent when nothing changes)', async () => {
     const [fast, idle] = await Promise.all([observe('/1031/0/2', { pmin: 1 }), observe('/1031/0/0', { pmin: 1, pmax: 2 })])
     for (const rate of [151, 152, 153]) c.client.setValue('/1031/0/2', rate)

@@ -282,7 +282,8 @@ describe('objecttwin serve --demo', () => {
       return wanted.every((id) => demo?.objects.some((o) => o.objectId === id))
     }, 'the demo gateway with every twin at GET /api/clients', 10_000)
 
-    expect(await running.stop('SIGTERM', 10_000)).toBe(0)
+    const code = await running.stop('SIGTERM', 10_000)
+    expect(code, `exit ${code} (${running.child.signalCode ?? 'no signal'}); output:\n${running.output()}`).toBe(0)
     expect(running.output().split('\n').filter((l) => l.startsWith('listening '))).toHaveLength(1)
   })
 })

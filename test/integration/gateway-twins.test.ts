@@ -58,9 +58,9 @@ describe('ObjectTwins appear and disappear with the sensor', () => {
     expect([1, 2, 3].map((id) => ecg.resources.find((x) => x.resourceId === id)?.uuid)).toEqual([ECG_VALUE_UUID, ECG_SAMPLING_RATE_UUID, ECG_TIMESTAMPING_UUID])
     expect(model.resources.get(1)).toMatchObject({ operations: 'R', type: 'integer', units: '10uV' })
     expect(model.resources.get(2)).toMatchObject({ name: 'Sampling rate (Hz)', operations: 'RW', type: 'integer', units: 'Hz' })
-    expect(model.resources.get(3)).toMatchObject({ name: 'Timestamp each reading (0 off, 1 on)', operations: 'RW', type: 'boolean' })
+    expect(model.resources.get(3)).toMatchObject({ name: 'Timestamp each reading on/off', operations: 'RW', type: 'boolean' })
     // Names come from 0x2901; the access parameters are all the twin keeps.
-    expect(model.resources.get(1)?.name).toBe('ECG sensor value: seq uint16, [timestamp uint32 ms], sample int16 (10 µV)')
+    expect(model.resources.get(1)?.name).toBe('ECG sensor value')
     const value = ecg.resources[0]
     expect(value).toMatchObject({ resourceId: 1, properties: ['read', 'notify'], type: 'integer', handle: 0x000e })
     expect(model.resources.get(2)?.description).toBe('sensor c0:07:01:00:00:01; uuid f0010002-0000-1000-8000-00805f9b34fb; properties read,write; handle 0x0012; type integer (profile). ECG sampling rate (uint16, Hz)')

@@ -82,7 +82,8 @@ export class EcgSensor extends SimulatedSensor {
           {
             uuid: ECG_VALUE_UUID,
             properties: ['read', 'notify'],
-            userDescription: 'ECG sensor value: seq uint16, [timestamp uint32 ms], sample int16 (10 µV)',
+            // 0x2901 holds the names the paper gives the ECG twin's resources (Fig. 5); the gateway names resources from it.
+            userDescription: 'ECG sensor value',
             onRead: () => this.lastPayloadCopy(),
           },
           setting(ECG_SAMPLING_RATE_UUID, 'Sampling rate (Hz)', sigPresentationFormat(0x06, 0x2722), 2, {
@@ -93,7 +94,7 @@ export class EcgSensor extends SimulatedSensor {
               this.samplingRateHz = hz
             },
           }),
-          setting(ECG_TIMESTAMPING_UUID, 'Timestamp each reading (0 off, 1 on)', sigPresentationFormat(0x01, 0x2700), 1, {
+          setting(ECG_TIMESTAMPING_UUID, 'Timestamp each reading on/off', sigPresentationFormat(0x01, 0x2700), 1, {
             read: () => encodeTimestamping(this.timestamping),
             write: (value) => {
               if ((value[0] as number) > 1) return ATT_VALUE_NOT_ALLOWED
