@@ -38,9 +38,17 @@ interface Observation {
   sequence: number
 }
 
+/** What a fleet client talks over: its own UDP socket, or a DTLS session with the server (bench/dtls-client-socket.ts). */
+export interface FleetSocket {
+  send(msg: Buffer, port: number, address: string): void
+  on(event: 'message', listener: (msg: Buffer, rinfo: RemoteInfo) => void): unknown
+  on(event: 'error', listener: (error: Error) => void): unknown
+  close(callback?: () => void): unknown
+}
+
 export interface FleetClient {
   readonly endpoint: string
-  readonly socket: Socket
+  readonly socket: FleetSocket
   /** Location-Path of the last registration, e.g. "rd/5a3f". */
   location?: string
   observation?: Observation
@@ -171,15 +179,20 @@ export class Fleet {
   private messageId = Math.floor(Math.random() * 0xffff)
   private tokenCounter = Math.floor(Math.random() * 0xffffffff)
   private readonly host: string
+  private readonly openSocket: ((endpoint: string) => Promise<FleetSocket>) | undefined
   private closed = false
 
-  private constructor(host: string) {
+  private constructor(host: string, openSocket?: (endpoint: string) => Promise<FleetSocket>) {
     this.host = host
+    this.openSocket = openSocket
   }
 
-  /** Binds `size` sockets on `host` (ephemeral ports), `endpointPrefix`-000001 and so on. */
-  static async open(size: number, options: { host?: string; endpointPrefix?: string } = {}): Promise<Fleet> {
-    const fleet = new Fleet(options.host ?? '127.0.0.1')
+  /**
+   * Binds `size` sockets on `host` (ephemeral ports), `endpointPrefix`-000001 and so on; `openSocket` gives
+   * each client another kind of socket (a DTLS session).
+   */
+  static async open(size: number, options: { host?: string; endpointPrefix?: string; openSocket?: (endpoint: string) => Promise<FleetSocket> } = {}): Promise<Fleet> {
+    const fleet = new Fleet(options.host ?? '127.0.0.1', options.openSocket)
     const prefix = options.endpointPrefix ?? 'bench'
     const width = Math.max(6, String(size).length)
     try {
@@ -197,6 +210,14 @@ export class Fleet {
 
   /** A client without a socket yet: for fleets that open and close sockets as they go. */
   async openClient(endpoint: string): Promise<FleetClient> {
+    const socket = this.openSocket ? await this.openSocket(endpoint) : await this.bindUdp()
+    const client: FleetClient = { endpoint, socket, ecgPhase: Math.floor(Math.random() * ECG_CYCLE.length) }
+    socket.on('message', (msg, rinfo) => this.onMessage(client, msg, rinfo))
+    socket.on('error', () => undefined) // ICMP port unreachable after a server stops
+    return client
+  }
+
+  private async bindUdp(): Promise<Socket> {
     const socket = createSocket('udp4')
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject)
@@ -205,10 +226,7 @@ export class Fleet {
         resolve()
       })
     })
-    const client: FleetClient = { endpoint, socket, ecgPhase: Math.floor(Math.random() * ECG_CYCLE.length) }
-    socket.on('message', (msg, rinfo) => this.onMessage(client, msg, rinfo))
-    socket.on('error', () => undefined) // ICMP port unreachable after a server stops
-    return client
+    return socket
   }
 
   async closeClient(client: FleetClient): Promise<void> {

@@ -45,7 +45,7 @@ async function waitUntil(predicate: () => boolean, timeoutMs: number): Promise<v
 
 // ---- measurements --------------------------------------------------------------------------------
 
-interface LoopResult {
+export interface LoopResult {
   readonly ok: number
   readonly failed: number
   readonly elapsedMs: number
@@ -54,7 +54,7 @@ interface LoopResult {
 }
 
 /** Keeps `concurrency` operations in flight for `durationMs`, round-robin over the targets. */
-async function closedLoop<T>(targets: readonly T[], concurrency: number, durationMs: number, operation: (target: T) => Promise<void>): Promise<LoopResult> {
+export async function closedLoop<T>(targets: readonly T[], concurrency: number, durationMs: number, operation: (target: T) => Promise<void>): Promise<LoopResult> {
   const latencies = new Latencies()
   let ok = 0
   let failed = 0
@@ -94,9 +94,9 @@ function splitWarmup(clients: readonly FleetClient[], options: ServerBenchOption
 
 const warmupClients = (clients: number): number => Math.min(200, Math.ceil(clients / 5))
 
-const perSecond = (count: number, elapsedMs: number): number => (elapsedMs > 0 ? (count * 1000) / elapsedMs : 0)
+export const perSecond = (count: number, elapsedMs: number): number => (elapsedMs > 0 ? (count * 1000) / elapsedMs : 0)
 
-const failures = (failed: number, firstError?: string): string => (failed > 0 ? `, ${failed} failed (${firstError ?? 'unknown'})` : '')
+export const failures = (failed: number, firstError?: string): string => (failed > 0 ? `, ${failed} failed (${firstError ?? 'unknown'})` : '')
 
 // ---- file descriptors and memory -------------------------------------------------------------------
 

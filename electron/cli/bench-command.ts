@@ -82,6 +82,27 @@ export function registerBenchCommand(program: Command, io: CliIo): void {
       await printReport(io, 'server', (progress) => runServerBench(options, progress))
     })
   bench
+    .command('dtls')
+    .description('the DTLS 1.2 PSK server: handshakes/s it completes, and read round-trips/s over DTLS and over plain CoAP in the same run')
+    .option('--duration <s>', 'seconds per phase', '5')
+    .option('--handshake-concurrency <n>', 'handshakes in flight', '16')
+    .option('--clients <n>', 'clients per transport answering the reads', '50')
+    .option('--concurrency <n>', 'reads in flight', '50')
+    .option('--cipher <suite>', 'ccm8 (TLS_PSK_WITH_AES_128_CCM_8) or cbc (TLS_PSK_WITH_AES_128_CBC_SHA256)', 'ccm8')
+    .action(async (o: { duration: string; handshakeConcurrency: string; clients: string; concurrency: string; cipher: string }) => {
+      const ciphers = { ccm8: 'TLS_PSK_WITH_AES_128_CCM_8', cbc: 'TLS_PSK_WITH_AES_128_CBC_SHA256' } as const
+      if (o.cipher !== 'ccm8' && o.cipher !== 'cbc') throw new CliError(`--cipher must be ccm8 or cbc, not "${o.cipher}"`)
+      const options = {
+        durationS: seconds(o.duration, '--duration'),
+        handshakeConcurrency: count(o.handshakeConcurrency, '--handshake-concurrency'),
+        clients: count(o.clients, '--clients'),
+        concurrency: count(o.concurrency, '--concurrency'),
+        cipher: ciphers[o.cipher],
+      }
+      const { runDtlsBench } = await import('../../bench/dtls-bench.ts')
+      await printReport(io, 'dtls', (progress) => runDtlsBench(options, progress))
+    })
+  bench
     .command('pipeline')
     .description('simulated ECG sensors → gateway → embedded server → API event: latency, samples lost, gateway CPU and memory, for 4×150 Hz and 8×500 Hz')
     .option('--duration <s>', 'seconds measured per scenario', '10')

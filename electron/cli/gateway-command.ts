@@ -5,10 +5,12 @@ import { parseSensorList } from '../ble/virtual/sensors/index.ts'
 import type { SensorKind } from '../ble/virtual/sensors/index.ts'
 import { BleLwm2mGateway } from '../gateway/gateway.ts'
 import type { AdapterSpec, GatewayEvent } from '../gateway/gateway.ts'
+import { redactSecrets } from '../../shared/security/redact.ts'
+import { addPskOptions, hasPskOptions, pskFrom, type PskOptions } from './psk-options.ts'
 import { CliError, type CliIo } from './program.ts'
 import { exitAfterShutdown, shutdownSignal } from './shutdown-signal.ts'
 
-interface GatewayCommandOptions {
+interface GatewayCommandOptions extends PskOptions {
   server: string
   endpoint?: string
   adapter: string
@@ -62,10 +64,10 @@ function describeEvent(e: GatewayEvent): { line: string; error?: boolean } | und
 
 /** `gateway`: a standalone BLE–LwM2M gateway (e.g. on a Raspberry Pi) registered with a remote server. */
 export function registerGatewayCommand(program: Command, io: CliIo): void {
-  program
+  const command = program
     .command('gateway')
     .description('run a standalone BLE-LwM2M gateway: BLE sensors become ObjectTwins of an LwM2M server')
-    .requiredOption('--server <uri>', 'LwM2M server, coap://HOST:PORT')
+    .requiredOption('--server <uri>', 'LwM2M server, coap://HOST:PORT or coaps://HOST:PORT (DTLS-PSK)')
     .option('--endpoint <name>', 'endpoint name (default objecttwin-gw-<hostname>)')
     .option('--adapter <adapter>', 'hci, hci:N, uart:PATH (HCI controller on a serial port), default (macOS, Windows) or virtual (simulated sensors)', 'hci')
     .option('--data-dir <dir>', 'where the object ID mapping is kept', DEFAULT_GATEWAY_DATA_DIR)
@@ -73,52 +75,56 @@ export function registerGatewayCommand(program: Command, io: CliIo): void {
     .option('--connect <addresses>', 'sensors to connect at start, comma-separated BD addresses (virtual: all by default)')
     .option('--id-pool <min-max>', 'object IDs for ObjectTwins', '1031-1099')
     .option('--lifetime <seconds>', 'registration lifetime', '300')
-    .action(async (options: GatewayCommandOptions) => {
-      if (options.server.startsWith('coaps://')) throw new CliError('coaps:// (DTLS-PSK) is not available yet; use coap://')
-      if (!/^coap:\/\//.test(options.server)) throw new CliError(`--server must be coap://HOST:PORT, not "${options.server}"`)
-      const adapter = adapterSpec(options.adapter)
-      let sensors: SensorKind[]
-      try {
-        sensors = parseSensorList(options.sensors)
-      } catch (e) {
-        throw new CliError((e as Error).message)
-      }
-      const lifetime = Number(options.lifetime)
-      if (!Number.isInteger(lifetime) || lifetime < 10) throw new CliError(`--lifetime must be a whole number of seconds ≥ 10, not "${options.lifetime}"`)
-      const connect = options.connect?.split(',').map((a) => a.trim()).filter((a) => a.length > 0)
-      const pool = idPool(options.idPool)
-      let gateway: BleLwm2mGateway
-      try {
-        gateway = new BleLwm2mGateway({
-          serverUri: options.server,
-          ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-          adapter,
-          dataDir: options.dataDir,
-          virtualSensors: sensors,
-          ...(connect ? { autoConnect: connect } : {}),
-          ...(pool ? { idPool: pool } : {}),
-          client: { lifetime },
-        })
-      } catch (e) {
-        throw new CliError((e as Error).message)
-      }
-      gateway.onEvent((e) => {
-        const d = describeEvent(e)
-        if (d) (d.error ? io.err : io.out)(d.line)
+  addPskOptions(command, "this gateway's")
+  command.action(async (options: GatewayCommandOptions) => {
+    if (!/^coaps?:\/\//.test(options.server)) throw new CliError(`--server must be coap://HOST:PORT or coaps://HOST:PORT, not "${options.server}"`)
+    const secure = options.server.startsWith('coaps://')
+    if (secure && options.pskIdentity === undefined) throw new CliError('a coaps:// server needs --psk-identity and --psk-key (or --psk-key-file)')
+    if (!secure && hasPskOptions(options)) throw new CliError('--psk-identity, --psk-key and --psk-key-file need a coaps:// server')
+    const psk = pskFrom(options)
+    const adapter = adapterSpec(options.adapter)
+    let sensors: SensorKind[]
+    try {
+      sensors = parseSensorList(options.sensors)
+    } catch (e) {
+      throw new CliError((e as Error).message)
+    }
+    const lifetime = Number(options.lifetime)
+    if (!Number.isInteger(lifetime) || lifetime < 10) throw new CliError(`--lifetime must be a whole number of seconds ≥ 10, not "${options.lifetime}"`)
+    const connect = options.connect?.split(',').map((a) => a.trim()).filter((a) => a.length > 0)
+    const pool = idPool(options.idPool)
+    let gateway: BleLwm2mGateway
+    try {
+      gateway = new BleLwm2mGateway({
+        serverUri: options.server,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        adapter,
+        dataDir: options.dataDir,
+        virtualSensors: sensors,
+        ...(connect ? { autoConnect: connect } : {}),
+        ...(pool ? { idPool: pool } : {}),
+        client: { lifetime, ...(psk ? { psk } : {}) },
       })
-      io.out(`gateway ${gateway.endpoint} adapter ${options.adapter} server ${options.server} data ${options.dataDir}`)
-      // Listen before starting, so a signal during start-up still stops cleanly.
-      const stop = shutdownSignal()
-      try {
-        await gateway.start()
-      } catch (e) {
-        await gateway.stop().catch(() => undefined)
-        throw new CliError((e as Error).message)
-      }
-      io.out('running')
-      await stop
-      await gateway.stop()
-      io.out('stopped')
-      exitAfterShutdown()
+    } catch (e) {
+      throw new CliError((e as Error).message)
+    }
+    gateway.onEvent((e) => {
+      const d = describeEvent(e)
+      if (d) (d.error ? io.err : io.out)(redactSecrets(d.line))
     })
+    io.out(`gateway ${gateway.endpoint} adapter ${options.adapter} server ${options.server}${psk ? ` psk-identity ${psk.identity}` : ''} data ${options.dataDir}`)
+    // Listen before starting, so a signal during start-up still stops cleanly.
+    const stop = shutdownSignal()
+    try {
+      await gateway.start()
+    } catch (e) {
+      await gateway.stop().catch(() => undefined)
+      throw new CliError((e as Error).message)
+    }
+    io.out('running')
+    await stop
+    await gateway.stop()
+    io.out('stopped')
+    exitAfterShutdown()
+  })
 }

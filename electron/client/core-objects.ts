@@ -22,6 +22,8 @@ export interface CoreObjectsContext {
   readonly registry: ObjectRegistry
   readonly lwm2mVersion: string
   readonly serverUri: string
+  /** The DTLS PSK identity (coaps); absent for NoSec. The key itself never enters the object tree. */
+  readonly pskIdentity?: string
   readonly shortServerId: number
   readonly device: DeviceInfo
   readonly defaultPmin: number
@@ -55,6 +57,10 @@ function localUtcOffset(): string {
 
 const BINDING_RE = /^(U|UQ|S|SQ|US|UQS|[USNT]{1,4})$/
 
+/** Security Mode (/0/x/2): 0 Pre-Shared Key, 3 NoSec. */
+const SECURITY_MODE_PSK = 0
+const SECURITY_MODE_NOSEC = 3
+
 /** Security (0, hidden from the server), Server (1) and Device (3), instance 0 each. */
 export function installCoreObjects(tree: ObjectTree, ctx: CoreObjectsContext): void {
   const v = ctx.lwm2mVersion
@@ -64,10 +70,11 @@ export function installCoreObjects(tree: ObjectTree, ctx: CoreObjectsContext): v
       {
         0: ctx.serverUri,
         1: false,
-        2: 3, // NoSec; DTLS-PSK comes with the coaps transport
-        3: new Uint8Array(0),
+        2: ctx.pskIdentity !== undefined ? SECURITY_MODE_PSK : SECURITY_MODE_NOSEC,
+        3: new TextEncoder().encode(ctx.pskIdentity ?? ''),
         4: new Uint8Array(0),
-        5: new Uint8Array(0),
+        // The object is closed to servers (hidden); the key is not even readable locally: the transport holds it.
+        5: { read: () => { throw new OperationError('unauthorized', 'the secret key (/0/0/5) is write-only') } },
         10: ctx.shortServerId,
       },
     ],

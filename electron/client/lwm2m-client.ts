@@ -14,6 +14,7 @@ import { readSenmlRecord } from '../../shared/lwm2m/senml.ts'
 import type { Lwm2mRecord, Lwm2mValue } from '../../shared/lwm2m/values.ts'
 import { TransportError, type CoapPeer, type CoapRequest, type CoapResponse, type CoapTransport, type IncomingRequest, type Responder } from '../coap/transport.ts'
 import { UdpTransport } from '../coap/udp-transport.ts'
+import { DtlsClientTransport, type PskCredentials } from '../coap/dtls-client-transport.ts'
 import { AttributeStore, type NotificationAttributes } from './attributes.ts'
 import { installCoreObjects, type DeviceInfo } from './core-objects.ts'
 import { ObjectTree, type InstancesInit, type ObjectOptions, type ResourceContent, type TreeChange } from './object-tree.ts'
@@ -26,8 +27,10 @@ const VERSIONS: readonly Lwm2mVersion[] = ['1.0', '1.1', '1.2']
 
 export interface ClientOptions {
   readonly endpoint: string
-  /** `coap://host:port` (5683 when no port is given). */
+  /** `coap://host:port` (5683 when no port is given), or `coaps://host:port` (5684) with `psk`. */
   readonly serverUri: string
+  /** The DTLS pre-shared key of a coaps server: the identity the server knows this endpoint by, and the key. */
+  readonly psk?: PskCredentials
   /** Registration lifetime in seconds; default 300. */
   readonly lifetime?: number
   /** `lwm2m=` of the Register; default "1.1". A 4.12 answer makes the client try the next lower version. */
@@ -107,18 +110,24 @@ function resourceOf(path: Lwm2mPath): Lwm2mPath {
   return makePath([path.objectId ?? 0, path.instanceId ?? 0, path.resourceId ?? 0])
 }
 
-async function resolveServer(uri: string): Promise<CoapPeer> {
+/** Whether the URI is coaps (DTLS); throws, naming the problem, when it is neither coap nor coaps. */
+export function isSecureServerUri(uri: string): boolean {
   let url: URL
   try {
     url = new URL(uri)
   } catch {
-    throw new Error(`server URI "${uri}" is not a URI (coap://host:port)`)
+    throw new Error(`server URI "${uri}" is not a URI (coap://host:port or coaps://host:port)`)
   }
-  if (url.protocol === 'coaps:') throw new Error(`server URI "${uri}": coaps (DTLS) is not supported yet`)
-  if (url.protocol !== 'coap:') throw new Error(`server URI "${uri}" is not coap://`)
+  if (url.protocol !== 'coap:' && url.protocol !== 'coaps:') throw new Error(`server URI "${uri}" is not coap:// or coaps://`)
+  return url.protocol === 'coaps:'
+}
+
+async function resolveServer(uri: string): Promise<CoapPeer> {
+  const secure = isSecureServerUri(uri)
+  const url = new URL(uri)
   const host = url.hostname.replace(/^\[|\]$/g, '')
   if (host === '') throw new Error(`server URI "${uri}" names no host`)
-  const port = url.port === '' ? 5683 : Number(url.port)
+  const port = url.port === '' ? (secure ? 5684 : 5683) : Number(url.port)
   const address = isIP(host) ? host : (await lookup(host)).address
   return { address, port }
 }
@@ -161,6 +170,9 @@ export class Lwm2mClient {
 
   constructor(options: ClientOptions) {
     if (!options.endpoint) throw new Error('the client needs an endpoint name')
+    const secure = isSecureServerUri(options.serverUri)
+    if (secure && !options.psk && !options.transport) throw new Error(`server URI "${options.serverUri}" is coaps (DTLS): it needs a PSK identity and key`)
+    if (!secure && options.psk) throw new Error(`a PSK identity and key were given, but the server URI "${options.serverUri}" is plain coap://; use coaps://`)
     this.opts = options
     this.endpoint = options.endpoint
     this.now = options.now ?? Date.now
@@ -186,6 +198,7 @@ export class Lwm2mClient {
       registry: this.registry,
       lwm2mVersion: this.version,
       serverUri: options.serverUri,
+      ...(options.psk ? { pskIdentity: options.psk.identity } : {}),
       shortServerId: options.shortServerId ?? 1,
       device: options.device ?? {},
       defaultPmin: options.defaultPmin ?? 0,
@@ -272,7 +285,10 @@ export class Lwm2mClient {
     this.server = await resolveServer(this.opts.serverUri)
     if (!this.transport) {
       if (this.opts.transport) this.transport = this.opts.transport
-      else {
+      else if (this.opts.psk) {
+        this.transport = new DtlsClientTransport({ server: this.server, psk: this.opts.psk, ...(this.opts.requestTimeoutMs !== undefined ? { handshakeTimeoutMs: this.opts.requestTimeoutMs } : {}) })
+        this.ownsTransport = true
+      } else {
         const v6 = this.server.address.includes(':')
         this.transport = new UdpTransport(v6 ? { host4: '', host6: this.opts.localAddress ?? '::', port: this.opts.localPort ?? 0 } : { host4: this.opts.localAddress ?? '0.0.0.0', port: this.opts.localPort ?? 0 })
         this.ownsTransport = true

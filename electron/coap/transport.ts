@@ -1,6 +1,6 @@
 /**
- * The CoAP transport the LwM2M server and client stand on. UDP today, DTLS-PSK behind the same
- * interface later: the engines never touch sockets.
+ * The CoAP transport the LwM2M server and client stand on: UDP (udp-transport.ts) and DTLS 1.2 with PSK
+ * (dtls-transport.ts, dtls/) behind the same interface; the engines never touch sockets.
  */
 
 export interface CoapPeer {
@@ -47,6 +47,10 @@ export interface IncomingRequest {
   readonly peer: CoapPeer
   /** The DTLS PSK identity the peer authenticated with; undefined on plain UDP. */
   readonly identity?: string
+  /** True when the request came over a DTLS session (coaps). */
+  readonly secure?: boolean
+  /** The PSK identity the DTLS peer authenticated with (coaps only). */
+  readonly pskIdentity?: string
   /** Observe option (RFC 7641): 0 asks to observe, 1 cancels an observation. */
   readonly observe?: number
   /** The request token in hex: an observation is known by its token. */

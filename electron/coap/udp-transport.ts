@@ -45,7 +45,7 @@ const BLOCK_SIZE = 1024
  * the port it registered to — what NAT bindings and DTLS sessions need.
  */
 export class UdpTransport implements CoapTransport {
-  readonly scheme = 'coap' as const
+  readonly scheme: 'coap' | 'coaps' = 'coap'
   private readonly families = new Map<'udp4' | 'udp6', Family>()
   private handler: RequestHandler = (_req, res) => res.respond('5.03', 'server not ready')
   private closed = false
@@ -86,7 +86,8 @@ export class UdpTransport implements CoapTransport {
     return { port4: this.families.get('udp4')?.port, port6: this.families.get('udp6')?.port }
   }
 
-  private async bind(type: 'udp4' | 'udp6', host: string, port: number): Promise<Family> {
+  /** Binds the datagram socket of one address family; DtlsTransport puts a DTLS server between it and CoAP. */
+  protected async openSocket(type: 'udp4' | 'udp6', host: string, port: number): Promise<Socket> {
     const socket = createSocket({ type, ipv6Only: type === 'udp6' })
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject)
@@ -100,6 +101,16 @@ export class UdpTransport implements CoapTransport {
     // node-coap's Agent asks for the bound address on every datagram (a getsockname call); it never changes.
     const bound = socket.address()
     socket.address = () => bound
+    return socket
+  }
+
+  /** What a request tells about its sender's security: nothing on plain UDP; DtlsTransport adds the session. */
+  protected securityOf(_peer: CoapPeer): Pick<IncomingRequest, 'secure' | 'pskIdentity' | 'identity'> {
+    return {}
+  }
+
+  private async bind(type: 'udp4' | 'udp6', host: string, port: number): Promise<Family> {
+    const socket = await this.openSocket(type, host, port)
     const server = createServer({ type, piggybackReplyMs: 50 })
     server.on('request', (req: IncomingMessage, res: OutgoingMessage) => this.dispatch(req, res))
     server.on('error', () => undefined)
@@ -152,6 +163,7 @@ export class UdpTransport implements CoapTransport {
       accept: uintOption(options, 'Accept'),
       payload: req.payload ?? Buffer.alloc(0),
       peer,
+      ...this.securityOf(peer),
       ...observeFields(req, options),
     }
     try {

@@ -1,5 +1,5 @@
 import type { z } from 'zod'
-import { API_METHODS, describeIssues, type ApiMethodName } from '../../shared/api/console-api.ts'
+import { API_METHODS, describeIssues, isShellMethod, NO_UPDATER_MESSAGE, type ApiMethodName, type ShellMethodName } from '../../shared/api/console-api.ts'
 import { fail, ok, type Result } from '../../shared/api/result.ts'
 import type { ConsoleService } from './console-service.ts'
 
@@ -13,6 +13,12 @@ import type { ConsoleService } from './console-service.ts'
 type ParsedInput<M extends ApiMethodName> = z.infer<(typeof API_METHODS)[M]['input']>
 type Value<M extends ApiMethodName> = z.infer<(typeof API_METHODS)[M]['result']>
 type Call<M extends ApiMethodName> = (service: ConsoleService, input: ParsedInput<M>) => Result<Value<M>> | Promise<Result<Value<M>>>
+
+/** The main-process-only methods (SHELL_METHODS), answered by the Electron shell: its updater. */
+export type ShellHandlers = { readonly [M in ShellMethodName]: (input: ParsedInput<M>) => Result<Value<M>> | Promise<Result<Value<M>>> }
+
+/** The engine has no updater (it lives in the Electron main process). */
+const noUpdater = (): Result<never> => fail('unavailable', NO_UPDATER_MESSAGE)
 
 function dmOptions(input: { format?: string | undefined; timeoutMs?: number | undefined }): { format?: string; timeoutMs?: number } {
   return { ...(input.format !== undefined ? { format: input.format } : {}), ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}) }
@@ -47,18 +53,30 @@ export const API_DISPATCH: { readonly [M in ApiMethodName]: Call<M> } = {
   configureMqtt: (s, i) => s.configureMqtt(i),
   getControl: (s, i) => ok(s.getControl(i.endpoint)),
   configureControl: (s, i) => s.configureControl(i),
+  listSecurity: (s) => ok(s.listSecurity()),
+  setSecurity: (s, i) => s.setSecurity(i),
+  deleteSecurity: (s, i) => s.deleteSecurity(i.endpoint),
+  getSecurityPolicy: (s) => ok(s.getSecurityPolicy()),
+  setSecurityPolicy: (s, i) => ok(s.setSecurityPolicy(i)),
+  updateStatus: noUpdater,
+  checkForUpdates: noUpdater,
+  downloadUpdate: noUpdater,
+  installUpdate: noUpdater,
+  configureUpdates: noUpdater,
 }
 
 /**
- * Validates `input` with the method's schema and calls the service. Never throws: invalid input is
- * `invalid_input` naming the field (and never reaches the service), an exception is `internal`.
+ * Validates `input` with the method's schema and calls the service (or, for a main-process-only
+ * method, `shell` when given). Never throws: invalid input is `invalid_input` naming the field (and
+ * never reaches the service), an exception is `internal`.
  */
-export async function dispatchApi<M extends ApiMethodName>(service: ConsoleService, method: M, input: unknown): Promise<Result<Value<M>>> {
+export async function dispatchApi<M extends ApiMethodName>(service: ConsoleService, method: M, input: unknown, shell?: ShellHandlers): Promise<Result<Value<M>>> {
   const spec = API_METHODS[method] as (typeof API_METHODS)[ApiMethodName] | undefined
   if (!spec) return fail('invalid_input', `${String(method)} is not a console API method`)
   const parsed = spec.input.safeParse(input ?? {})
   if (!parsed.success) return fail('invalid_input', `${method}: ${describeIssues(parsed.error)}`)
   try {
+    if (shell && isShellMethod(method)) return (await (shell[method] as (input: unknown) => Result<unknown> | Promise<Result<unknown>>)(parsed.data)) as Result<Value<M>>
     return await (API_DISPATCH[method] as Call<M>)(service, parsed.data as ParsedInput<M>)
   } catch (e) {
     return fail('internal', `${method}: ${e instanceof Error ? e.message : String(e)}`)

@@ -8,6 +8,8 @@ import { ObjectRegistry } from '../../shared/lwm2m/object-registry.ts'
 import { recordsFromJson } from '../../shared/lwm2m/payload-json.ts'
 import type { Lwm2mRecord } from '../../shared/lwm2m/values.ts'
 import { UdpTransport } from '../coap/udp-transport.ts'
+import { DtlsTransport } from '../coap/dtls-transport.ts'
+import type { DtlsServerOptions, PskLookup } from '../coap/dtls/server.ts'
 import { Lwm2mServer } from '../server/lwm2m-server.ts'
 import { learnTwinDefinitions } from './twin-definitions.ts'
 import { objectModelToJson } from '../../shared/api/model-json.ts'
@@ -25,6 +27,14 @@ import { HistoryStore, type HistoryOptions, type HistoryQuery, type SamplePage }
 import type { HistoryResult, HistorySeries } from '../../shared/api/history-schemas.ts'
 import { AdaptiveSamplingController, StoredControlSettings } from '../control/adaptive-sampling.ts'
 import type { ConfigureControlInput, ControlSettings, ControlStatus } from '../../shared/api/control-schemas.ts'
+import { SetSecurityInput, type DeleteSecurityResult, type SecurityEntry, type SecurityPolicy, type SecurityPolicyInput } from '../../shared/api/security-schemas.ts'
+import { FileKeyProtector, MemoryKeyProtector, type KeyProtector } from '../store/key-protector.ts'
+// The Electron shell picks the protection of stored keys (safeStorage, or this key file as the fallback).
+export { FileKeyProtector, type KeyProtector }
+import { SecurityStore } from '../store/security-store.ts'
+import type { PskCredentials } from '../coap/dtls-client-transport.ts'
+import { securityAccess } from '../server/registration-access.ts'
+import { redactEvent, rememberSecret } from '../../shared/security/redact.ts'
 
 export interface ConsoleOptions {
   /** Where the database lives; undefined keeps everything in memory. */
@@ -33,6 +43,12 @@ export interface ConsoleOptions {
   readonly coapHost?: string
   /** 0 = any free port. */
   readonly coapPort?: number
+  /** The CoAP-over-DTLS (coaps) port, on the same host; default 5684 (any free port when coapPort is 0), 0 = any free port. */
+  readonly coapsPort?: number
+  /** The key of a PSK identity for DTLS handshakes; default: the security store's device identities. */
+  readonly pskFor?: PskLookup
+  /** Limits and timers of the DTLS server (tests). */
+  readonly dtls?: Partial<Omit<DtlsServerOptions, 'pskFor' | 'log'>>
   readonly requestTimeoutMs?: number
   readonly reobserveOnRegister?: boolean
   /** Most registrations held at once; a Register beyond it gets 5.03. */
@@ -43,7 +59,11 @@ export interface ConsoleOptions {
    * The local gateway's settings until some are stored (first run; the Electron shell turns the demo on with
    * `{enabled: true, adapter: 'virtual'}`), and the simulated sensors of the virtual radio.
    */
-  readonly localGateway?: Partial<LocalGatewaySettings> & { readonly virtualSensors?: readonly SensorKind[] }
+  readonly localGateway?: Partial<LocalGatewaySettings> & {
+    readonly virtualSensors?: readonly SensorKind[]
+    /** Register the local gateway over DTLS with this PSK (bound to its endpoint in the security store) instead of plain CoAP. */
+    readonly psk?: PskCredentials
+  }
   /** Run the local gateway on the virtual radio this time, whatever the settings say, without storing that (`serve --demo`). */
   readonly demo?: boolean
   /** Further options of the local gateway (timeouts, link monitor periods; tests). */
@@ -54,15 +74,25 @@ export interface ConsoleOptions {
   readonly adaptiveSampling?: Partial<ControlSettings>
   /** Warnings at start, such as damaged stored settings (default: console.warn). */
   readonly onWarning?: (message: string) => void
+  /**
+   * How PSK keys are encrypted at rest: the desktop app passes Electron's safeStorage; by default a key file only
+   * its owner can read in the data directory (`objecttwin.key`), or a per-process key without a data directory.
+   */
+  readonly keyProtector?: KeyProtector
+}
+
+/** The default protection of stored PSK keys (see ConsoleOptions.keyProtector). */
+function defaultKeyProtector(dataDir: string | undefined): KeyProtector {
+  return dataDir === undefined ? new MemoryKeyProtector() : new FileKeyProtector(join(dataDir, 'objecttwin.key'))
 }
 
 export const DEFAULT_LOCAL_GATEWAY: LocalGatewaySettings = { enabled: false, adapter: 'default', endpoint: 'objecttwin-local' }
 
 /** Where the local gateway reaches the console's server: the bound address, or loopback for a wildcard. */
-function localServerUri(host: string, ports: { port4?: number; port6?: number }): string {
+function localServerUri(host: string, ports: { port4?: number; port6?: number }, scheme: 'coap' | 'coaps' = 'coap'): string {
   const { host4, host6 } = endpointsFor(host)
-  if (ports.port4 !== undefined) return `coap://${host4 === '0.0.0.0' ? '127.0.0.1' : host4}:${ports.port4}`
-  return `coap://[${host6 === undefined || host6 === '::' ? '::1' : host6}]:${ports.port6}`
+  if (ports.port4 !== undefined) return `${scheme}://${host4 === '0.0.0.0' ? '127.0.0.1' : host4}:${ports.port4}`
+  return `${scheme}://[${host6 === undefined || host6 === '::' ? '::1' : host6}]:${ports.port6}`
 }
 
 /**
@@ -91,6 +121,7 @@ export class ConsoleService {
   readonly registry: ObjectRegistry
   readonly coapPort: number
   private readonly transport: UdpTransport
+  private dtls!: DtlsTransport
   private readonly db: DatabaseSync
   /** Every observed and sent value, with its time. */
   readonly historyStore: HistoryStore
@@ -103,9 +134,24 @@ export class ConsoleService {
   /** Publishes the console's events to an MQTT broker and takes commands from it (off unless its settings turn it on). */
   private mqttBridge!: MqttBridge
   private control!: AdaptiveSamplingController
+  /** Device identities (PSK identity and encrypted key, or NoSec, per endpoint) and the NoSec policy. */
+  private security!: SecurityStore
+  /** The PSK the local gateway registers with over DTLS (ConsoleOptions.localGateway.psk), if any. */
+  private localPsk: PskCredentials | undefined
 
   /** The CoAP port of each address family that is open. */
   readonly coapPorts: { readonly ipv4?: number; readonly ipv6?: number }
+  /** The CoAP-over-DTLS port of each address family that is open. */
+  coapsPorts: { readonly ipv4?: number; readonly ipv6?: number } = {}
+
+  get coapsPort(): number {
+    return this.coapsPorts.ipv4 ?? this.coapsPorts.ipv6 ?? 0
+  }
+
+  /** DTLS sessions and handshakes (counts only). */
+  dtlsStats(): ReturnType<DtlsTransport['stats']> {
+    return this.dtls.stats()
+  }
 
   private constructor(server: Lwm2mServer, registry: ObjectRegistry, transport: UdpTransport, db: DatabaseSync, ports: { port4?: number; port6?: number }, history: HistoryStore) {
     this.server = server
@@ -122,6 +168,8 @@ export class ConsoleService {
 
   static async create(options: ConsoleOptions = {}): Promise<ConsoleService> {
     const db = openDatabase(options.dataDir ? join(options.dataDir, 'objecttwin.db') : ':memory:')
+    // Before the transports: the DTLS server asks it for the key of each PSK identity.
+    const security = new SecurityStore(db, options.keyProtector ?? defaultKeyProtector(options.dataDir), options.onWarning ?? ((message) => console.warn(message)))
     const host = options.coapHost ?? '127.0.0.1'
     const transport = new UdpTransport({ ...endpointsFor(host), port: options.coapPort ?? 5683 })
     let ports: { port4?: number; port6?: number }
@@ -131,9 +179,30 @@ export class ConsoleService {
       db.close()
       throw new Error(`cannot open the CoAP port ${host}:${options.coapPort ?? 5683}: ${(e as Error).message}`, { cause: e })
     }
+    // The transports and the server call back into the service, which exists only once they do.
+    const created: { service?: ConsoleService } = {}
+    const coapsPort = options.coapsPort ?? (options.coapPort === 0 ? 0 : 5684)
+    const dtls = new DtlsTransport({
+      ...endpointsFor(host),
+      port: coapsPort,
+      identityHint: 'objecttwin',
+      ...options.dtls,
+      pskFor: options.pskFor ?? ((identity) => security.keyForIdentity(identity)?.key),
+      log: (level, message) => created.service?.emitEvent({ kind: 'log', time: Date.now(), level, message }),
+    })
+    let securePorts: { port4?: number; port6?: number }
+    try {
+      securePorts = await dtls.listen()
+    } catch (e) {
+      await transport.close()
+      db.close()
+      throw new Error(`cannot open the CoAP/DTLS port ${host}:${coapsPort}: ${(e as Error).message}`, { cause: e })
+    }
     const registry = ObjectRegistry.withBuiltins()
+    // The console's own local gateway speaks plain CoAP on loopback: it is let in whatever the NoSec policy says.
+    const trusted = (endpoint: string, session: { peer: { address: string; port: number } }): boolean => created.service?.localGateway.isOwnSession(endpoint, session.peer) === true
     const server = new Lwm2mServer({
-      transports: [transport],
+      transports: [transport, dtls],
       registry,
       store: new RegistrationStore(db),
       ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
@@ -141,10 +210,14 @@ export class ConsoleService {
       ...(options.maxClients !== undefined ? { maxClients: options.maxClients } : {}),
       // ObjectTwin gateways publish their twins' definitions: reads and notifications get names and types.
       learnModels: learnTwinDefinitions,
+      access: securityAccess(security, { trusted }),
     })
     await server.start()
-    const service = new ConsoleService(server, registry, transport, db, ports, new HistoryStore(db, { onError: options.onWarning ?? ((message) => console.warn(message)), ...options.history }))
-    service.setUpLocalGateway(options, localServerUri(host, ports))
+    const service = (created.service = new ConsoleService(server, registry, transport, db, ports, new HistoryStore(db, { onError: options.onWarning ?? ((message) => console.warn(message)), ...options.history })))
+    service.security = security
+    service.dtls = dtls
+    service.coapsPorts = { ...(securePorts.port4 !== undefined ? { ipv4: securePorts.port4 } : {}), ...(securePorts.port6 !== undefined ? { ipv6: securePorts.port6 } : {}) }
+    service.setUpLocalGateway(options, options.localGateway?.psk ? localServerUri(host, securePorts, 'coaps') : localServerUri(host, ports))
     service.setUpMqtt(options)
     service.setUpControl(options)
     return service
@@ -188,18 +261,35 @@ export class ConsoleService {
 
   private setUpLocalGateway(options: ConsoleOptions, serverUri: string): void {
     this.settingsStore = new SettingsStore(this.db, options.onWarning ?? ((message) => console.warn(message)))
-    const { virtualSensors, ...defaults } = options.localGateway ?? {}
+    const { virtualSensors, psk, ...defaults } = options.localGateway ?? {}
     const stored = this.settingsStore.read('localGateway', LocalGatewaySettings)
     const chosen = stored ?? LocalGatewaySettings.parse({ ...DEFAULT_LOCAL_GATEWAY, ...defaults })
     this.settings = { localGateway: options.demo ? { ...chosen, enabled: true, adapter: 'virtual' } : chosen }
+    this.localPsk = psk
+    this.bindLocalGatewayPsk(this.settings.localGateway.endpoint)
     this.local = new LocalGateway(this.settings.localGateway, {
       serverUri,
+      ...(psk ? { psk } : {}),
       ...(options.dataDir !== undefined ? { dataDir: join(options.dataDir, 'local-gateway') } : {}),
       ...(virtualSensors ? { virtualSensors } : {}),
       ...(options.gatewayOptions ? { gateway: options.gatewayOptions } : {}),
       emit: (event) => this.emitEvent(event),
     })
     void this.local.apply(this.settings.localGateway)
+  }
+
+  /**
+   * The local gateway's PSK (when it registers over DTLS) belongs to its current endpoint: bound there, and moved
+   * along when the endpoint is renamed in the settings.
+   */
+  private bindLocalGatewayPsk(endpoint: string): void {
+    const psk = this.localPsk
+    if (!psk) return
+    rememberSecret(Buffer.from(psk.key).toString('hex'))
+    const owner = this.security.endpointOfIdentity(psk.identity)
+    if (owner !== undefined && owner !== endpoint) this.security.delete(owner)
+    const bound = this.security.setPsk(endpoint, psk.identity, psk.key)
+    if (!bound.ok) this.emitEvent({ kind: 'log', time: Date.now(), level: 'warn', message: `local gateway: ${bound.error.message}` })
   }
 
   /** The MQTT bridge with the stored settings (first run: the defaults, stored so the client id stays), started if they enable it. */
@@ -250,16 +340,19 @@ export class ConsoleService {
     await this.mqttBridge.close()
     await this.server.stop()
     await this.transport.close()
+    await this.dtls.close()
     this.historyStore.close()
     this.db.close()
   }
 
+  /** Every event of the server and the console; log lines with secrets (keys, tokens, passwords) redacted. */
   onEvent(listener: (event: ConsoleEvent) => void): () => void {
-    const off = this.server.onEvent(listener)
-    this.listeners.add(listener)
+    const redacted = (event: ConsoleEvent): void => listener(redactEvent(event))
+    const off = this.server.onEvent(redacted)
+    this.listeners.add(redacted)
     return () => {
       off()
-      this.listeners.delete(listener)
+      this.listeners.delete(redacted)
     }
   }
 
@@ -299,8 +392,48 @@ export class ConsoleService {
     const next = ConsoleSettings.parse({ localGateway: { ...previous, ...given } })
     this.settingsStore.write('localGateway', next.localGateway)
     this.settings = next
+    if (next.localGateway.endpoint !== previous.endpoint) this.bindLocalGatewayPsk(next.localGateway.endpoint)
     if (JSON.stringify(next.localGateway) !== JSON.stringify(previous)) await this.localGateway.apply(next.localGateway)
     return ok(next)
+  }
+
+  // ---- device identities -----------------------------------------------------------------------------------------
+
+  /** Every endpoint's security entry: identity and mode, never a key. */
+  listSecurity(): SecurityEntry[] {
+    return this.security.list()
+  }
+
+  /** Bind a PSK identity and key (hex) to an endpoint, or allow it as NoSec; replaces what it had. */
+  setSecurity(input: SetSecurityInput): Result<SecurityEntry> {
+    const parsed = SetSecurityInput.safeParse(input)
+    if (!parsed.success) return fail('invalid_input', parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '))
+    const { endpoint, identity, key } = parsed.data
+    rememberSecret(key)
+    const result = identity !== undefined && key !== undefined ? this.security.setPsk(endpoint, identity, Buffer.from(key, 'hex')) : ok(this.security.setNoSec(endpoint))
+    if (result.ok) this.emitEvent({ kind: 'log', time: Date.now(), level: 'info', message: result.value.mode === 'psk' ? `security: ${endpoint} bound to PSK identity "${identity ?? ''}"` : `security: ${endpoint} allowed to register without DTLS (NoSec)` })
+    return result
+  }
+
+  deleteSecurity(endpoint: string): Result<DeleteSecurityResult> {
+    if (!this.security.delete(endpoint)) return fail('not_found', `no security entry for endpoint ${endpoint}`)
+    this.emitEvent({ kind: 'log', time: Date.now(), level: 'info', message: `security: the entry of ${endpoint} was removed` })
+    return ok({ endpoint })
+  }
+
+  getSecurityPolicy(): SecurityPolicy {
+    return { ...this.security.policy(), keyStorage: this.security.protector.description }
+  }
+
+  setSecurityPolicy(input: SecurityPolicyInput): SecurityPolicy {
+    this.security.setPolicy({ refuseNoSec: input.refuseNoSec })
+    this.emitEvent({ kind: 'log', time: Date.now(), level: 'info', message: `security: NoSec registrations are ${input.refuseNoSec ? 'refused' : 'allowed'}` })
+    return this.getSecurityPolicy()
+  }
+
+  /** The key of a PSK identity, for the DTLS handshake; undefined for an identity no endpoint has. */
+  pskFor(identity: string): Uint8Array | undefined {
+    return this.security.keyForIdentity(identity)?.key
   }
 
   health(): { status: 'ok'; clients: number; coapPort: number; coapPorts: { ipv4?: number; ipv6?: number } } {

@@ -1,18 +1,22 @@
-import { timingSafeEqual } from 'node:crypto'
+import { createHash, timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { resolve, sep } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { EVENT_KINDS, type ConsoleEvent, type ConsoleEventKind } from '../../shared/api/events.ts'
+import { NO_UPDATER_MESSAGE } from '../../shared/api/console-api.ts'
 import type { ErrorCode, Result } from '../../shared/api/result.ts'
 import { Attributes } from '../../shared/api/schemas.ts'
 import { ScanInput, SensorInput, SettingsPatch, VirtualLinkInput } from '../../shared/api/gateway-schemas.ts'
 import { MqttConfigureInput } from '../../shared/api/mqtt-schemas.ts'
 import { ConfigureControlInput } from '../../shared/api/control-schemas.ts'
+import { SecurityPolicyInput, SetSecurityInput } from '../../shared/api/security-schemas.ts'
 import type { ZodError } from 'zod'
 import type { ConsoleService } from './console-service.ts'
 import { RENDERER_CSP } from './renderer-csp.ts'
 import { csvFileName, csvStream, historyQueryFrom } from './history-http.ts'
+import { DEFAULT_DM_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.ts'
+import { rememberSecret } from '../../shared/security/redact.ts'
 
 export interface HttpApiOptions {
   readonly host: string
@@ -20,8 +24,10 @@ export interface HttpApiOptions {
   readonly port: number
   /** Bearer token; required for anything but loopback. */
   readonly token?: string
-  /** Largest request body accepted. */
+  /** Largest request body accepted (default 1 MiB; the security routes take at most 4 KiB). */
   readonly bodyLimit?: number
+  /** Device-management and gateway requests per caller (IP address); false turns the limit off. */
+  readonly rateLimit?: RateLimit | false
   /** The built renderer to serve at `/`; default `out/renderer` of the repo; null serves no UI. */
   readonly rendererDir?: string | null
 }
@@ -58,11 +64,51 @@ export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host)
 }
 
+/** Constant time: both sides are hashed first, so neither the content nor the length of the token leaks. */
 function tokensMatch(given: string, expected: string): boolean {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  // Compare in constant time; a length mismatch still costs a comparison.
-  return a.length === b.length ? timingSafeEqual(a, b) : (timingSafeEqual(b, b), false)
+  const digest = (text: string): Buffer => createHash('sha256').update(text, 'utf8').digest()
+  return timingSafeEqual(digest(given), digest(expected))
+}
+
+/** Headers of every response: no sniffing, no referrer, no framing, a browsing context of its own. */
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+}
+
+/** API answers are data, never a document: nothing may run, frame or cache them. */
+const API_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+/** Security routes carry an identity and a key: a few hundred bytes. */
+const SECURITY_BODY_LIMIT = 4096
+
+/** Host names a loopback console answers to; any other Host header is a DNS-rebinding page reaching for it. */
+function isLoopbackHostHeader(host: string | undefined): boolean {
+  if (host === undefined) return false
+  const name = host.startsWith('[') ? host.slice(1, host.indexOf(']')) : host.replace(/:\d+$/, '')
+  return isLoopback(name.toLowerCase())
+}
+
+/**
+ * Why a browser request from another site must not reach the API (undefined when it may): a foreign Origin, or a
+ * fetch metadata header saying another site sent it (e.g. an image tag or a form of a page elsewhere).
+ */
+function crossSiteRefusal(req: FastifyRequest): string | undefined {
+  const origin = req.headers.origin
+  if (origin !== undefined && origin !== `http://${req.headers.host ?? ''}` && origin !== `https://${req.headers.host ?? ''}`) return `requests from ${origin.slice(0, 100)} are not allowed (no CORS)`
+  const site = req.headers['sec-fetch-site']
+  if (site !== undefined && site !== 'same-origin' && site !== 'none') return `${site} requests are not allowed (no CORS)`
+  return undefined
+}
+
+/** Routes that make a device (or the BLE radio) work: rate-limited per caller. */
+function isExpensive(method: string, url: string): boolean {
+  const path = url.split('?')[0] ?? ''
+  if (/^\/api\/clients\/[^/]+\/.+/.test(path)) return !/\/(?:observations|control|models)$/.test(path) || method !== 'GET'
+  return method === 'POST' && path.startsWith('/api/gateway/')
 }
 
 function send<T>(reply: FastifyReply, result: Result<T>): FastifyReply {
@@ -101,19 +147,36 @@ function queryNumber(value: unknown, name: string): number | undefined | Error {
 /** The REST + SSE API of DESIGN.md over a `ConsoleService`. */
 export async function startHttpApi(service: ConsoleService, options: HttpApiOptions): Promise<{ app: FastifyInstance; port: number }> {
   if (!isLoopback(options.host) && !options.token) throw new Error(`listening on ${options.host} needs a token`)
+  rememberSecret(options.token)
   // Event streams and idle browser sockets never end by themselves: close() cuts them, or shutdown hangs.
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimit ?? 1_048_576, forceCloseConnections: true })
 
+  const limiter = options.rateLimit === false ? undefined : new RateLimiter(options.rateLimit ?? DEFAULT_DM_RATE_LIMIT)
+  const refuse = (reply: FastifyReply, status: number, code: ErrorCode, message: string): FastifyReply => reply.code(status).send({ error: { code, message } })
+
   app.addHook('onRequest', async (req, reply) => {
-    reply.header('X-Content-Type-Options', 'nosniff')
-    reply.header('Referrer-Policy', 'no-referrer')
-    reply.header('X-Frame-Options', 'DENY')
-    if (!req.url.startsWith('/api/')) reply.header('Content-Security-Policy', RENDERER_CSP)
-    if (!options.token || !req.url.startsWith('/api/')) return
-    const header = req.headers.authorization
-    // EventSource cannot set headers: the event stream may carry the token in the query.
-    const given = header?.startsWith('Bearer ') ? header.slice(7) : ((req.query as Record<string, string | undefined>)['token'] ?? '')
-    if (!tokensMatch(given, options.token)) return reply.code(401).send({ error: { code: 'unauthorized', message: 'a valid bearer token is required' } })
+    reply.headers(SECURITY_HEADERS)
+    const api = req.url.startsWith('/api/')
+    reply.header('Content-Security-Policy', api ? API_CSP : RENDERER_CSP)
+    if (!api) return
+    reply.header('Cache-Control', 'no-store')
+    // Without a token only loopback can reach the API, and a page elsewhere must not do so through the browser.
+    if (!options.token && !isLoopbackHostHeader(req.headers.host)) return refuse(reply, 403, 'unauthorized', `Host ${String(req.headers.host).slice(0, 100)} is not this console's loopback address`)
+    const crossSite = crossSiteRefusal(req)
+    if (crossSite) return refuse(reply, 403, 'unauthorized', crossSite)
+    if (options.token) {
+      const header = req.headers.authorization
+      // EventSource cannot set headers: the event stream may carry the token in the query.
+      const given = header?.startsWith('Bearer ') ? header.slice(7) : ((req.query as Record<string, string | undefined>)['token'] ?? '')
+      if (!tokensMatch(given, options.token)) return refuse(reply, 401, 'unauthorized', 'a valid bearer token is required')
+    }
+    if (limiter && isExpensive(req.method, req.url)) {
+      const waitS = limiter.take(req.ip)
+      if (waitS > 0) {
+        reply.header('Retry-After', String(Math.ceil(waitS)))
+        return refuse(reply, 429, 'rate_limited', `too many device requests from ${req.ip}: at most ${limiter.capacity} at once and ${limiter.refillPerSecond} per second; retry in ${Math.ceil(waitS)} s`)
+      }
+    }
   })
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _req, reply) => {
@@ -157,6 +220,10 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
     return send(reply, await service.updateSettings(input.data))
   })
   // The MQTT bridge: the password is accepted here and never returned.
+  // The updater lives in the desktop app's main process (electron/main/app-updater.ts): a headless console has none.
+  const noUpdater = async (_req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => reply.code(STATUS.unavailable).send({ error: { code: 'unavailable', message: NO_UPDATER_MESSAGE } })
+  app.all('/api/update', noUpdater)
+  app.all('/api/update/*', noUpdater)
   app.get('/api/mqtt', async () => service.mqttStatus())
   app.put('/api/mqtt', async (req, reply) => {
     const input = MqttConfigureInput.safeParse(req.body ?? {})
@@ -170,6 +237,22 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
     const input = typeof body === 'string' ? undefined : ConfigureControlInput.safeParse({ ...body, endpoint: req.params.ep })
     if (!input?.success) return badRequest(reply, input ? issuesText(input.error) : String(body))
     return send(reply, service.configureControl(input.data))
+  })
+
+  // Device identities: keys go in (hex) and never come out.
+  app.get('/api/security', async () => service.listSecurity())
+  app.put<{ Params: { ep: string } }>('/api/security/:ep', { bodyLimit: SECURITY_BODY_LIMIT }, async (req, reply) => {
+    const body = objectBody(req.body)
+    const input = typeof body === 'string' ? undefined : SetSecurityInput.safeParse({ ...body, endpoint: req.params.ep })
+    if (!input?.success) return badRequest(reply, input ? issuesText(input.error) : String(body))
+    return send(reply, service.setSecurity(input.data))
+  })
+  app.delete<{ Params: { ep: string } }>('/api/security/:ep', async (req, reply) => send(reply, service.deleteSecurity(req.params.ep)))
+  app.get('/api/security-policy', async () => service.getSecurityPolicy())
+  app.put('/api/security-policy', { bodyLimit: SECURITY_BODY_LIMIT }, async (req, reply) => {
+    const input = SecurityPolicyInput.safeParse(req.body ?? {})
+    if (!input.success) return badRequest(reply, issuesText(input.error))
+    return send(reply, { ok: true, value: service.setSecurityPolicy(input.data) })
   })
 
   type DmRequest = FastifyRequest<{ Params: { ep: string; '*': string }; Querystring: Record<string, string | undefined> }>
@@ -254,7 +337,7 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
     }
     reply.hijack()
     const res = reply.raw
-    res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Content-Type-Options': 'nosniff' })
+    res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Security-Policy': API_CSP, 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' })
     res.write(': connected\n\n')
     const write = (event: ConsoleEvent): void => {
       if (wanted && !wanted.has(event.kind)) return

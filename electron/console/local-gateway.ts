@@ -8,6 +8,7 @@ import type { ConsoleEvent } from '../../shared/api/events.ts'
 import type { ConnectedSensor, GatewayStatus, LocalGatewaySettings, VirtualLinkInput, VirtualSensor } from '../../shared/api/gateway-schemas.ts'
 import { fail, ok, type ErrorCode, type Result } from '../../shared/api/result.ts'
 import { Coalescer } from './coalescer.ts'
+import type { PskCredentials } from '../coap/dtls-client-transport.ts'
 
 /**
  * The console's own BLE–LwM2M gateway (issue 6): an optional BleLwm2mGateway registered to the console's embedded
@@ -16,8 +17,10 @@ import { Coalescer } from './coalescer.ts'
  */
 
 export interface LocalGatewayOptions {
-  /** coap://HOST:PORT of the console's own server. */
+  /** coap://HOST:PORT of the console's own server (coaps:// with `psk`). */
   readonly serverUri: string
+  /** The DTLS PSK of a coaps serverUri. */
+  readonly psk?: PskCredentials
   /** Where the gateway keeps its object ID mapping; undefined keeps it in memory. */
   readonly dataDir?: string
   /** Simulated sensors of the virtual radio (default: the gateway's, one ECG, one HR, one thermometer). */
@@ -30,6 +33,10 @@ export interface LocalGatewayOptions {
   readonly minEventIntervalMs?: number
   /** How long an API connect waits for the sensor (default 10 s). */
   readonly connectTimeoutMs?: number
+}
+
+function isLoopbackAddress(address: string): boolean {
+  return /^127\./.test(address) || address === '::1' || /^::ffff:127\./i.test(address)
 }
 
 /** Adapter states that will not get better by waiting: the gateway is stopped and the state becomes its error. */
@@ -92,6 +99,16 @@ export class LocalGateway {
     this.events = new Coalescer(() => options.emit({ kind: 'gateway', time: Date.now(), status: this.status() }), options.minEventIntervalMs ?? 250)
   }
 
+  /**
+   * Whether a plain-CoAP registration as `endpoint` from `peer` is this gateway's own: its endpoint name, from
+   * loopback, from the very UDP port its client opened. No other process can send from that port while the
+   * gateway holds it, so the console lets its own gateway in whatever its NoSec policy says.
+   */
+  isOwnSession(endpoint: string, peer: { address: string; port: number }): boolean {
+    const g = this.gateway
+    return g !== undefined && g.endpoint === endpoint && isLoopbackAddress(peer.address) && g.client.localPort === peer.port
+  }
+
   /** The running gateway, if any (tests, the Electron shell's diagnostics). */
   get current(): BleLwm2mGateway | undefined {
     return this.gateway
@@ -138,6 +155,7 @@ export class LocalGateway {
     try {
       gateway = new BleLwm2mGateway({
         ...this.opts.gateway,
+        ...(this.opts.psk ? { client: { ...this.opts.gateway?.client, psk: this.opts.psk } } : {}),
         serverUri: this.opts.serverUri,
         endpoint: settings.endpoint,
         adapter: settings.adapter as AdapterSpec,

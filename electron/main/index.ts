@@ -1,14 +1,17 @@
 import { join } from 'node:path'
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, shell } from 'electron'
+import { app, BrowserWindow, dialog, ipcMain, Menu, safeStorage, session, shell } from 'electron'
 import log from 'electron-log/main'
 import { APP_INFO_CHANNEL, SHELL_COMMAND_CHANNEL, type AppInfo } from '../../shared/api/bridge.ts'
 import { ok } from '../../shared/api/result.ts'
 import type { ConsoleService } from '../console/console-service.ts'
 import { RENDERER_CSP } from '../console/renderer-csp.ts'
 import { menuTemplate } from './app-menu.ts'
+import { createAppUpdater, updateSupport, type AppUpdater, type AutoUpdaterLike } from './app-updater.ts'
 import { logConsoleEvents, startConsole } from './console-startup.ts'
+import { redactLogMessage } from './log-redaction.ts'
+import { desktopKeyProtector } from './safe-storage-protector.ts'
 import { installGracefulShutdown } from './graceful-shutdown.ts'
-import { forwardEvents, refuseUntrusted, registerApiHandlers } from './ipc-bridge.ts'
+import { forwardEvents, mergeEventSources, refuseUntrusted, registerApiHandlers } from './ipc-bridge.ts'
 import { isTrustedSender, lockDown, mainWindowOptions, openExternalSafely, secureSession } from './window-policy.ts'
 
 /*
@@ -24,12 +27,14 @@ const openExternal = (url: string): void => {
 
 let mainWindow: BrowserWindow | undefined
 let service: ConsoleService | undefined
+let updates: AppUpdater | undefined
 let starting: Promise<ConsoleService | undefined> = Promise.resolve(undefined)
 
-function createWindow(engine: ConsoleService): BrowserWindow {
-  const win = new BrowserWindow(mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs')))
+function createWindow(engine: ConsoleService, updater: AppUpdater): BrowserWindow {
+  // Electronegativity cannot see into mainWindowOptions: contextIsolation and sandbox are set there (tests check both).
+  const win = new BrowserWindow(mainWindowOptions(join(import.meta.dirname, '../preload/index.cjs'))) // eng-disable CONTEXT_ISOLATION_JS_CHECK SANDBOX_JS_CHECK
   win.once('ready-to-show', () => win.show())
-  const stopEvents = forwardEvents(engine, win.webContents)
+  const stopEvents = forwardEvents(mergeEventSources(engine, updater), win.webContents)
   win.on('closed', () => {
     stopEvents()
     if (mainWindow === win) mainWindow = undefined
@@ -60,7 +65,9 @@ async function start(): Promise<ConsoleService | undefined> {
     ),
   )
   try {
-    service = await startConsole({ dataDir: app.getPath('userData'), log, env: process.env })
+    const dataDir = app.getPath('userData')
+    // PSK keys at rest: the OS keychain through safeStorage (usable once the app is ready).
+    service = await startConsole({ dataDir, log, env: process.env, overrides: { keyProtector: desktopKeyProtector(safeStorage, dataDir, log) } })
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e)
     log.error(`the console could not start: ${message}`)
@@ -69,8 +76,22 @@ async function start(): Promise<ConsoleService | undefined> {
     return undefined
   }
   logConsoleEvents(service, log)
-  registerApiHandlers(ipcMain, service, trusted)
-  mainWindow = createWindow(service)
+  updates = createAppUpdater({
+    support: updateSupport({ isPackaged: app.isPackaged, platform: process.platform, resourcesPath: process.resourcesPath, env: process.env }),
+    currentVersion: app.getVersion(),
+    preferencesFile: join(app.getPath('userData'), 'update-preferences.json'),
+    // Loaded only in an installed app: electron-updater is CommonJS, its autoUpdater a lazy getter.
+    loadUpdater: async () => {
+      const { autoUpdater } = (await import('electron-updater')).default
+      autoUpdater.logger = log
+      // Its typed emitter lists more events than AutoUpdaterLike names; the ones used have the same signatures.
+      return autoUpdater as unknown as AutoUpdaterLike
+    },
+    log,
+  })
+  registerApiHandlers(ipcMain, service, trusted, updates.handlers)
+  mainWindow = createWindow(service, updates)
+  void updates.checkOnStartIfWanted()
   return service
 }
 
@@ -79,6 +100,8 @@ if (!app.requestSingleInstanceLock()) {
   app.quit()
 } else {
   log.transports.file.level = 'info'
+  // Keys, tokens and passwords never reach the log file or the console.
+  log.hooks.push(redactLogMessage)
   log.errorHandler.startCatching()
   log.info(`${app.getName()} ${app.getVersion()} starting (Electron ${process.versions.electron}, ${process.platform})`)
 
@@ -99,7 +122,7 @@ if (!app.requestSingleInstanceLock()) {
     if (process.platform !== 'darwin') app.quit()
   })
   app.on('activate', () => {
-    if (service && BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow(service)
+    if (service && updates && BrowserWindow.getAllWindows().length === 0) mainWindow = createWindow(service, updates)
   })
   starting = start()
 }

@@ -2,7 +2,7 @@ import { API_METHODS, type ApiMethodName } from '../../shared/api/console-api.ts
 import { CONSOLE_EVENT_CHANNEL } from '../../shared/api/bridge.ts'
 import type { ConsoleEvent } from '../../shared/api/events.ts'
 import { fail, type Result } from '../../shared/api/result.ts'
-import { dispatchApi } from '../console/api-dispatch.ts'
+import { dispatchApi, type ShellHandlers } from '../console/api-dispatch.ts'
 import type { ConsoleService } from '../console/console-service.ts'
 
 /**
@@ -27,15 +27,16 @@ export type SenderCheck = (frameUrl: string | undefined) => boolean
 
 /**
  * Registers one handler per API_METHODS entry on its channel; returns the function that removes
- * them. A request from an untrusted frame is refused with `unauthorized` before anything else.
+ * them. A request from an untrusted frame is refused with `unauthorized` before anything else. The
+ * main-process-only methods (the updater) go to `shell`; without it they answer `unavailable`.
  */
-export function registerApiHandlers(ipc: IpcMainLike, service: ConsoleService, isTrustedSender: SenderCheck): () => void {
+export function registerApiHandlers(ipc: IpcMainLike, service: ConsoleService, isTrustedSender: SenderCheck, shell?: ShellHandlers): () => void {
   const channels: string[] = []
   for (const method of Object.keys(API_METHODS) as ApiMethodName[]) {
     const { channel } = API_METHODS[method]
     ipc.handle(channel, (event, input) => {
       const refused = refuseUntrusted(event, channel, isTrustedSender)
-      return refused ?? dispatchApi(service, method, input)
+      return refused ?? dispatchApi(service, method, input, shell)
     })
     channels.push(channel)
   }
@@ -68,11 +69,26 @@ export const timerScheduler: FlushScheduler = (flush) => {
   return () => clearTimeout(timer)
 }
 
+/** Something with live events: the console engine, the updater. */
+export type EventSource = Pick<ConsoleService, 'onEvent'>
+
+/** One event source out of several (the engine's events and the main process's own, e.g. the updater's). */
+export function mergeEventSources(...sources: readonly EventSource[]): EventSource {
+  return {
+    onEvent(listener) {
+      const stops = sources.map((source) => source.onEvent(listener))
+      return () => {
+        for (const stop of stops) stop()
+      }
+    },
+  }
+}
+
 /**
  * Forwards the service's events to `sink` on one channel, as arrays gathered over EVENT_BATCH_MS.
  * Returns the function that stops forwarding (pending events are dropped with the window).
  */
-export function forwardEvents(service: Pick<ConsoleService, 'onEvent'>, sink: EventSink, schedule: FlushScheduler = timerScheduler): () => void {
+export function forwardEvents(service: EventSource, sink: EventSink, schedule: FlushScheduler = timerScheduler): () => void {
   let batch: ConsoleEvent[] = []
   let cancel: (() => void) | undefined
   const flush = (): void => {

@@ -5,6 +5,7 @@ import type { ConsoleEvent } from '../../shared/api/events.ts'
 import type { MqttConnectionState, MqttSettings, MqttStatus } from '../../shared/api/mqtt-schemas.ts'
 import { fail, ok, type Result } from '../../shared/api/result.ts'
 import type { ClientInfo } from '../../shared/api/schemas.ts'
+import { redactSecrets, rememberSecret } from '../../shared/security/redact.ts'
 import { commandResult, parseCommand, performCommand, type BridgeConsole } from './commands.ts'
 import { mqttSettingsView } from './mqtt-settings.ts'
 import { goneState, messagesFor, registeredState, type OutgoingMessage } from './telemetry.ts'
@@ -141,10 +142,12 @@ export class MqttBridge {
   }
 
   private setError(message: string): void {
-    this.lastError = { message, at: this.now() }
+    // Errors of mqtt.js may quote the URL, and a URL may carry user:password.
+    this.lastError = { message: redactSecrets(message), at: this.now() }
   }
 
   private async connect(settings: MqttSettings): Promise<void> {
+    rememberSecret(settings.password)
     this.state = 'connecting'
     const tls = await tlsOptions(settings)
     if (!tls.ok) {

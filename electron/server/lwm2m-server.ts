@@ -13,7 +13,8 @@ import type { Attributes, ClientInfo, DmResult, ObservationInfo, RecordJson } fr
 import { TransportError, type CoapPeer, type CoapRequest, type CoapResponse, type CoapTransport, type IncomingRequest, type ObserveHandle, type Responder } from '../coap/transport.ts'
 import type { RegistrationStore } from '../store/registration-store.ts'
 import { clientChoosesFormat, formatsToTry, isFormatRefusal } from './content-negotiation.ts'
-import { parseObjectList, parseRegisterQuery, parseUpdateQuery, type ObjectList, type RegistrationParams } from './registration.ts'
+import { parseObjectList, parseRegisterQuery, parseUpdateQuery, type ObjectList, type Refusal, type RegistrationParams } from './registration.ts'
+import { sameSession, sessionOf, type RegistrationAccess, type Session } from './registration-access.ts'
 
 export interface ServerOptions {
   readonly transports: readonly CoapTransport[]
@@ -40,6 +41,8 @@ export interface ServerOptions {
    * model for. What it returns names those objects for this client only; it never replaces a built-in model.
    */
   readonly learnModels?: ModelLearner
+  /** Who may register as which endpoint (device identities, the NoSec policy); everyone when absent. */
+  readonly access?: RegistrationAccess
 }
 
 /** What a `learnModels` hook found: models, and warnings for the server's log (a bad definition, a failed read). */
@@ -76,6 +79,8 @@ interface Client {
   readonly registrationId: string
   peer: CoapPeer
   readonly transport: CoapTransport
+  /** DTLS or plain, and the PSK identity it registered with: Updates, De-register and Send must match it. */
+  readonly session: Pick<Session, 'secure' | 'identity'>
   readonly registeredAt: number
   lastUpdateAt: number
   lastSeenAt: number
@@ -108,6 +113,8 @@ interface PersistedClient {
   readonly objects: ObjectList
   readonly peer: CoapPeer
   readonly scheme: 'coap' | 'coaps'
+  /** Absent in rows written before device identities: the scheme tells whether it was DTLS. */
+  readonly session?: Pick<Session, 'secure' | 'identity'>
   readonly registeredAt: number
   readonly lastUpdateAt: number
 }
@@ -148,7 +155,7 @@ export class Lwm2mServer {
   private readonly observations = new Map<string, Observation>()
   private readonly listeners = new Set<(event: ConsoleEvent) => void>()
   private readonly decodedResponses = new WeakMap<CoapResponse, { key: string; decoded: Decoded }>()
-  private readonly opts: Required<Omit<ServerOptions, 'store' | 'learnModels'>> & Pick<ServerOptions, 'store' | 'learnModels'>
+  private readonly opts: Required<Omit<ServerOptions, 'store' | 'learnModels' | 'access'>> & Pick<ServerOptions, 'store' | 'learnModels' | 'access'>
   private sweepTimer: NodeJS.Timeout | undefined
   private started = false
 
@@ -300,7 +307,7 @@ export class Lwm2mServer {
         return this.register(transport, req, reply)
       }
       if (req.method === 'POST') return this.update(second, req, reply)
-      if (req.method === 'DELETE') return this.deregister(second, reply)
+      if (req.method === 'DELETE') return this.deregister(second, req, reply)
       return reply('4.05', `${req.method} is not allowed on /rd/${second}`)
     }
     if (first === 'dp' && second === undefined) {
@@ -319,6 +326,9 @@ export class Lwm2mServer {
     if (!objects.ok) return reply(objects.refusal.code, objects.refusal.diagnostic)
 
     const endpoint = params.value.endpoint
+    const session = sessionOf(req)
+    const denied = this.opts.access?.check(endpoint, session)
+    if (denied) return this.refuse(reply, 'Register', endpoint, req, denied)
     const previous = this.clients.get(endpoint)
     if (!previous && this.clients.size >= this.opts.maxClients) return reply('5.03', `the server holds its maximum of ${this.opts.maxClients} registrations`)
 
@@ -334,6 +344,7 @@ export class Lwm2mServer {
       registrationId: randomBytes(6).toString('hex'),
       peer: req.peer,
       transport,
+      session: { secure: session.secure, ...(session.identity !== undefined ? { identity: session.identity } : {}) },
       registeredAt: now,
       lastUpdateAt: now,
       lastSeenAt: now,
@@ -358,6 +369,10 @@ export class Lwm2mServer {
   private update(registrationId: string, req: IncomingRequest, reply: (code: string, payload?: string) => void): void {
     const client = this.byRegistrationId.get(registrationId)
     if (!client) return reply('4.04', `no registration ${registrationId}; register again`)
+    // Checked again at each Update: a revoked identity or a NoSec policy turned on takes effect then.
+    const session = sessionOf(req)
+    const denied = sameSession(client.session, session, 'Update', client.params.endpoint) ?? this.opts.access?.check(client.params.endpoint, session)
+    if (denied) return this.refuse(reply, 'Update', client.params.endpoint, req, denied)
     const changes = parseUpdateQuery(req.query)
     if (!changes.ok) return reply(changes.refusal.code, changes.refusal.diagnostic)
     let objectsChanged = false
@@ -383,9 +398,11 @@ export class Lwm2mServer {
     if (objectsChanged || !client.learnedOnce) this.learnModelsOf(client)
   }
 
-  private deregister(registrationId: string, reply: (code: string, payload?: string) => void): void {
+  private deregister(registrationId: string, req: IncomingRequest, reply: (code: string, payload?: string) => void): void {
     const client = this.byRegistrationId.get(registrationId)
     if (!client) return reply('4.04', `no registration ${registrationId}`)
+    const denied = sameSession(client.session, sessionOf(req), 'De-register', client.params.endpoint)
+    if (denied) return this.refuse(reply, 'De-register', client.params.endpoint, req, denied)
     this.dropClient(client, 'de-registered')
     reply('2.02')
     this.emit({ kind: 'deregistered', time: this.opts.now(), endpoint: client.params.endpoint, registrationId })
@@ -394,6 +411,8 @@ export class Lwm2mServer {
   private receiveSend(req: IncomingRequest, reply: (code: string, payload?: string) => void): void {
     const client = this.clientAt(req.peer)
     if (!client) return reply('4.04', `no client is registered from ${req.peer.address}:${req.peer.port}`)
+    const denied = sameSession(client.session, sessionOf(req), 'Send', client.params.endpoint)
+    if (denied) return this.refuse(reply, 'Send', client.params.endpoint, req, denied)
     const codec = req.contentFormat === undefined ? undefined : codecFor(req.contentFormat)
     if (!codec || (req.contentFormat !== ContentFormat.SENML_CBOR && req.contentFormat !== ContentFormat.SENML_JSON)) {
       return reply('4.15', `Send needs SenML CBOR (112) or SenML JSON (110), not content-format ${req.contentFormat ?? 'none'}`)
@@ -407,6 +426,12 @@ export class Lwm2mServer {
     reply('2.04')
     this.seen(client)
     this.emit({ kind: 'send', time: this.opts.now(), endpoint: client.params.endpoint, records: this.toJson(client, records) })
+  }
+
+  /** 4.03 with the reason as its diagnostic payload, and a warning in the log. */
+  private refuse(reply: (code: string, payload?: string) => void, what: string, endpoint: string, req: IncomingRequest, refusal: Refusal): void {
+    reply(refusal.code, refusal.diagnostic)
+    this.log('warn', `${what} of ${endpoint} from ${req.peer.address}:${req.peer.port} refused (${refusal.code}): ${refusal.diagnostic}`)
   }
 
   private clientAt(peer: CoapPeer): Client | undefined {
@@ -507,6 +532,7 @@ export class Lwm2mServer {
       objects: client.objects,
       peer: client.peer,
       scheme: client.transport.scheme,
+      session: client.session,
       registeredAt: client.registeredAt,
       lastUpdateAt: client.lastUpdateAt,
     }
@@ -531,6 +557,7 @@ export class Lwm2mServer {
         registrationId: row.registrationId,
         peer: data.peer,
         transport,
+        session: data.session ?? { secure: data.scheme === 'coaps' },
         registeredAt: data.registeredAt ?? data.lastUpdateAt,
         lastUpdateAt: data.lastUpdateAt,
         lastSeenAt: data.lastUpdateAt,

@@ -51,6 +51,15 @@ const MIGRATIONS: readonly string[] = [
      value TEXT NOT NULL,
      updated_at INTEGER NOT NULL
    );`,
+  // Device identities (security-store.ts): a PSK identity and its key (encrypted by a KeyProtector), or NoSec.
+  `CREATE TABLE security (
+     endpoint TEXT PRIMARY KEY,
+     mode TEXT NOT NULL CHECK (mode IN ('psk', 'nosec')),
+     identity TEXT UNIQUE,
+     key BLOB,
+     updated_at INTEGER NOT NULL,
+     CHECK ((mode = 'psk') = (identity IS NOT NULL AND key IS NOT NULL))
+   );`,
 ]
 
 /**

@@ -41,6 +41,7 @@ describe('console API contract', () => {
       log: { level: 'info', message: 'm', wire: { direction: 'out', peer: 'p', method: 'GET', path: '/3' } },
       gateway: { status: { running: false, endpoint: 'gw', adapter: 'virtual', adapterState: 'off', registered: false, scanning: false, discovered: [], sensors: [] } },
       control: { endpoint: 'e', path: '/1031/0/2', dropRatio: 0.05, oldRate: 150, newRate: 145 },
+      update: { status: { state: 'downloading', currentVersion: '0.1.0', availableVersion: '0.2.0', progress: { percent: 40, transferredBytes: 4, totalBytes: 10, bytesPerSecond: 2 }, checkOnStart: false } },
     }
     for (const kind of EVENT_KINDS) expect(parseConsoleEvent({ kind, time: 1, ...samples[kind] })?.kind).toBe(kind)
     expect(parseConsoleEvent({ kind: 'bogus', time: 1 })).toBeUndefined()

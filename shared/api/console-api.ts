@@ -6,7 +6,9 @@ import { HISTORY_MAX_POINTS, HistoryResult, HistorySeries } from './history-sche
 import { ConsoleSettings, GatewayStatus, ScanInput, SensorInput, SettingsPatch, VirtualLinkInput } from './gateway-schemas.ts'
 import { MqttConfigureInput, MqttStatus } from './mqtt-schemas.ts'
 import { ConfigureControlInput, ControlInput, ControlStatus } from './control-schemas.ts'
+import { UpdatePreferences, UpdateStatus } from './update-schemas.ts'
 import { Attributes, ClientInfo, DmResult, FormatName, ObjectModelJson, ObservationInfo, RecordJson } from './schemas.ts'
+import { DeleteSecurityInput, DeleteSecurityResult, SecurityEntry, SecurityList, SecurityPolicy, SecurityPolicyInput, SetSecurityInput } from './security-schemas.ts'
 
 /**
  * The console API contract (DESIGN.md): the one interface the renderer is written against. Two
@@ -130,6 +132,7 @@ export const ConsoleEventSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('log'), time, level: z.enum(['info', 'warn', 'error']), message: z.string(), wire: WireEntrySchema.optional() }),
   z.object({ kind: z.literal('gateway'), time, status: GatewayStatus }),
   z.object({ kind: z.literal('control'), time, endpoint: z.string(), path: z.string(), dropRatio: z.number(), oldRate: z.number(), newRate: z.number() }),
+  z.object({ kind: z.literal('update'), time, status: UpdateStatus }),
 ])
 
 /** Zod issues as one line that names each field: "records.0.value: Invalid input; path: …". */
@@ -175,9 +178,34 @@ export const API_METHODS = {
   configureMqtt: { channel: 'mqtt:configure', input: MqttConfigureInput, result: MqttStatus },
   getControl: { channel: 'control:get', input: ControlInput, result: ControlStatus },
   configureControl: { channel: 'control:configure', input: ConfigureControlInput, result: ControlStatus },
+  listSecurity: { channel: 'security:list', input: NoInput, result: SecurityList },
+  setSecurity: { channel: 'security:set', input: SetSecurityInput, result: SecurityEntry },
+  deleteSecurity: { channel: 'security:delete', input: DeleteSecurityInput, result: DeleteSecurityResult },
+  getSecurityPolicy: { channel: 'security:get-policy', input: NoInput, result: SecurityPolicy },
+  setSecurityPolicy: { channel: 'security:set-policy', input: SecurityPolicyInput, result: SecurityPolicy },
+  updateStatus: { channel: 'update:status', input: NoInput, result: UpdateStatus },
+  checkForUpdates: { channel: 'update:check', input: NoInput, result: UpdateStatus },
+  downloadUpdate: { channel: 'update:download', input: NoInput, result: UpdateStatus },
+  installUpdate: { channel: 'update:install', input: NoInput, result: UpdateStatus },
+  configureUpdates: { channel: 'update:configure', input: UpdatePreferences, result: UpdateStatus },
 } as const
 
 export type ApiMethodName = keyof typeof API_METHODS
+
+/**
+ * Methods only the desktop app's main process answers: the self-update lives there (electron-updater),
+ * not in the engine. The engine's dispatch, `objecttwin serve` and the HTTP API answer them with
+ * `unavailable`; the Electron IPC bridge routes them to the main process's updater.
+ */
+export const SHELL_METHODS = ['updateStatus', 'checkForUpdates', 'downloadUpdate', 'installUpdate', 'configureUpdates'] as const satisfies readonly ApiMethodName[]
+export type ShellMethodName = (typeof SHELL_METHODS)[number]
+
+export function isShellMethod(method: string): method is ShellMethodName {
+  return (SHELL_METHODS as readonly string[]).includes(method)
+}
+
+/** What a console without the desktop app's updater answers to the update methods. */
+export const NO_UPDATER_MESSAGE = 'updates are managed by the desktop app (the installed ObjectTwin Console); this console runs without it'
 
 /** Whether the live event stream is up; a transport reconnects by itself after `closed`. */
 export type ConnectionState = 'connecting' | 'open' | 'closed'
@@ -231,6 +259,24 @@ export interface ConsoleApi {
   getControl(input: ControlInput): Promise<Result<ControlStatus>>
   /** Change a device's adaptive sampling settings (only the fields given); its running control follows at once. */
   configureControl(input: ConfigureControlInput): Promise<Result<ControlStatus>>
+  /** Device identities: per endpoint its PSK identity or NoSec, never a key. */
+  listSecurity(): Promise<Result<SecurityEntry[]>>
+  /** Bind a PSK identity and key (hex, write-only) to an endpoint, or allow it as NoSec; replaces what it had. */
+  setSecurity(input: SetSecurityInput): Promise<Result<SecurityEntry>>
+  deleteSecurity(input: DeleteSecurityInput): Promise<Result<DeleteSecurityResult>>
+  /** Whether plain-CoAP registrations of endpoints not stored as NoSec are refused, and where keys are kept. */
+  getSecurityPolicy(): Promise<Result<SecurityPolicy>>
+  setSecurityPolicy(input: SecurityPolicyInput): Promise<Result<SecurityPolicy>>
+  /** The desktop app's self-update: state, versions, download progress (`unavailable` outside the desktop app). */
+  updateStatus(): Promise<Result<UpdateStatus>>
+  /** Asks the release feed for a newer version now; the answer is the status after the check. */
+  checkForUpdates(): Promise<Result<UpdateStatus>>
+  /** Starts downloading the update a check found; progress follows as `update` events. */
+  downloadUpdate(): Promise<Result<UpdateStatus>>
+  /** Quits, installs the downloaded update and restarts (a downloaded update also installs on a plain quit). */
+  installUpdate(): Promise<Result<UpdateStatus>>
+  /** Whether to check for updates each time the app starts (off until the user turns it on). */
+  configureUpdates(input: UpdatePreferences): Promise<Result<UpdateStatus>>
   /** Live events; the listener is called for every event of the wanted kinds until unsubscribed. */
   subscribe(listener: (event: ConsoleEvent) => void, options?: SubscribeOptions): Unsubscribe
   /** The event stream's state; called at once with the current state. A listener sees `open` again after each reconnect (time to resynchronise). */

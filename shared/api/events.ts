@@ -1,5 +1,6 @@
 import type { GatewayStatus } from './gateway-schemas.ts'
 import type { ClientInfo, RecordJson } from './schemas.ts'
+import type { UpdateStatus } from './update-schemas.ts'
 
 /** One CoAP exchange, decoded, for the wire log. */
 export interface WireEntry {
@@ -46,7 +47,9 @@ export type ConsoleEvent =
    * twin's sampling rate before and after (equal when a bound holds it). `path` is the sampling-rate resource.
    */
   | (Base & { readonly kind: 'control'; readonly endpoint: string; readonly path: string; readonly dropRatio: number; readonly oldRate: number; readonly newRate: number })
+  /** The desktop app's updater changed state or made download progress (sent by the Electron main process only). */
+  | (Base & { readonly kind: 'update'; readonly status: UpdateStatus })
 
 export type ConsoleEventKind = ConsoleEvent['kind']
 
-export const EVENT_KINDS: readonly ConsoleEventKind[] = ['registered', 'updated', 'deregistered', 'expired', 'sleeping', 'awake', 'notification', 'send', 'log', 'gateway', 'control']
+export const EVENT_KINDS: readonly ConsoleEventKind[] = ['registered', 'updated', 'deregistered', 'expired', 'sleeping', 'awake', 'notification', 'send', 'log', 'gateway', 'control', 'update']

@@ -8,7 +8,12 @@ import { z } from 'zod'
 /** One topic level of the prefix: MQTT wildcards and empty levels would break the topic scheme. */
 const TopicPrefix = z.string().min(1).max(128).regex(/^[^/+#\s]+(?:\/[^/+#\s]+)*$/, 'topic prefix: levels without + # spaces or empty levels, no leading or trailing /')
 
-export const MqttUrl = z.string().max(1024).regex(/^mqtts?:\/\/[^\s/?#]+(?::\d{1,5})?\/?$/, 'url must look like mqtt://host:1883 or mqtts://host:8883')
+export const MqttUrl = z
+  .string()
+  .max(1024)
+  .regex(/^mqtts?:\/\/[^\s/?#]+(?::\d{1,5})?\/?$/, 'url must look like mqtt://host:1883 or mqtts://host:8883')
+  // A password in the URL would be shown wherever the URL is (status, logs): it has a write-only field of its own.
+  .refine((url) => !/^mqtts?:\/\/[^/]*@/.test(url), 'url must not carry a user name or password: give them in their own fields')
 
 export const MqttQos = z.union([z.literal(0), z.literal(1), z.literal(2)], { error: 'qos must be 0, 1 or 2' })
 export type MqttQos = z.infer<typeof MqttQos>

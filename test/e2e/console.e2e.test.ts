@@ -9,6 +9,7 @@ import { parsePath } from '../../shared/lwm2m/path.ts'
 import { checkBrowserPrerequisites, ConsolePage, launchChromium, STEP_MS } from '../support/console-page.ts'
 import { startObjecttwin, type RunningObjecttwin } from '../support/run-objecttwin.ts'
 import { TestClient } from '../support/test-client.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const ENDPOINT = 'e2e-ecg-patch-01'
 
@@ -21,7 +22,7 @@ let httpPort = 0
 let coapPort = 0
 const pageErrors: string[] = []
 
-describe('browser console (objecttwin serve + Chromium)', () => {
+describe.skipIf(hostLacks('chromium', 'posix-signals'))('browser console (objecttwin serve + Chromium)', () => {
   beforeAll(async () => {
     checkBrowserPrerequisites()
     serve = startObjecttwin(['serve', '--memory', '--http-port', '0', '--coap-port', '0'])

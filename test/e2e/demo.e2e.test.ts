@@ -12,6 +12,7 @@ import type { ObjectModelJson } from '../../shared/api/schemas.ts'
 import { checkBrowserPrerequisites, ConsolePage, launchChromium, STEP_MS } from '../support/console-page.ts'
 import { jsonRequest } from '../support/http-client.ts'
 import { startObjecttwin, type RunningObjecttwin } from '../support/run-objecttwin.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 let serve: RunningObjecttwin | undefined
 let browser: Browser | undefined
@@ -47,7 +48,7 @@ function traceImage(path: string): Promise<string> {
 }
 
 // Each step waits on conditions (up to STEP_MS each); a test holds several on a loaded machine.
-describe('demo console (objecttwin serve --demo + Chromium)', { timeout: 90_000 }, () => {
+describe.skipIf(hostLacks('chromium', 'posix-signals'))('demo console (objecttwin serve --demo + Chromium)', { timeout: 90_000 }, () => {
   beforeAll(async () => {
     checkBrowserPrerequisites()
     serve = startObjecttwin(['serve', '--demo', '--memory', '--http-port', '0', '--coap-port', '0'])

@@ -13,6 +13,7 @@ import { startHttpApi } from '../../electron/console/http-api.ts'
 import { parsePath } from '../../shared/lwm2m/path.ts'
 import { waitFor } from '../support/server-harness.ts'
 import { TestClient } from '../support/test-client.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const ROOT = resolve(import.meta.dirname, '../..')
 const RENDERER_INDEX = resolve(ROOT, 'out/renderer/index.html')
@@ -33,7 +34,7 @@ let browser: Browser | undefined
 let page: Page
 const historyRequests: URL[] = []
 
-describe('History view (console + Chromium)', () => {
+describe.skipIf(hostLacks('chromium'))('History view (console + Chromium)', () => {
   beforeAll(async () => {
     if (!existsSync(RENDERER_INDEX)) throw new Error(`the built UI is missing (${RENDERER_INDEX}): run \`npm run build\` first`)
     if (!existsSync(CHROMIUM)) throw new Error(`Chromium is missing at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`)

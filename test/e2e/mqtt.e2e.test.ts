@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkBrowserPrerequisites, ConsolePage, launchChromium, STEP_MS } from '../support/console-page.ts'
 import { startBroker, type Broker } from '../support/mosquitto.ts'
 import { startObjecttwin, type RunningObjecttwin } from '../support/run-objecttwin.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const PASSWORD = 'e2e-broker-secret'
 
@@ -19,7 +20,7 @@ let ui: ConsolePage
 let base = ''
 const pageErrors: string[] = []
 
-describe('MQTT tab (objecttwin serve + Mosquitto + Chromium)', () => {
+describe.skipIf(hostLacks('chromium', 'mosquitto', 'posix-signals'))('MQTT tab (objecttwin serve + Mosquitto + Chromium)', () => {
   beforeAll(async () => {
     checkBrowserPrerequisites()
     broker = await startBroker({ users: { console: PASSWORD } })

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { runObjecttwin } from '../support/run-objecttwin.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
-describe('objecttwin bench chart', () => {
+describe.skipIf(hostLacks('chromium'))('objecttwin bench chart', () => {
   it('measures the ECG wall on a short run, with samples flowing, and ends with the summary keys', async () => {
     const r = await runObjecttwin(['bench', 'chart', '--seconds', '2', '--warmup', '0.5', '--sensors', '2', '--rate', '250'], 120_000)
     expect(r.stderr).not.toMatch(/Error|^objecttwin: /m)

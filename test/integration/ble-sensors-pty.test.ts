@@ -14,6 +14,7 @@ import type { SimulatedSensorHandle } from '../../electron/ble/virtual/sensors/i
 import { ALL_KINDS, exerciseSensor, sensor, until } from './ble-sensor-checks.ts'
 import type { Rig } from './ble-sensor-checks.ts'
 import { ECG_SERVICE_UUID, ECG_VALUE_UUID } from '../../shared/ble/uuids.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const PATH = join(tmpdir(), `objecttwin-test-sensors-${process.pid}`)
 
@@ -43,7 +44,7 @@ afterAll(async () => {
   for (const h of handles) h.dispose()
 })
 
-describe('every simulated sensor through the adapter over a pty (HCI UART)', () => {
+describe.skipIf(hostLacks('socat'))('every simulated sensor through the adapter over a pty (HCI UART)', () => {
   it('powers on through the UART driver', async () => {
     expect(await adapter.init()).toBe('poweredOn')
   })

@@ -12,6 +12,7 @@ import type { PtyServer } from '../../electron/ble/virtual/pty-server.ts'
 import { createUartNoble, VirtualRadio } from '../../electron/ble/virtual/virtual-radio.ts'
 import { CHAR_INDICATE, CHAR_LONG, CHAR_NOTIFY, CHAR_WRITE, LONG_VALUE, TEST_SERVICE, testPeripheral, type TestPeripheral } from '../support/ble-virtual-fixture.ts'
 import { alive, collect, disconnected, scanFor, stopNoble, until, within } from '../support/ble-virtual-helpers.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const PATH = join(tmpdir(), `objecttwin-test-hci-${process.pid}`)
 
@@ -41,7 +42,7 @@ afterAll(async () => {
   expect(existsSync(PATH)).toBe(false)
 })
 
-describe('noble UART driver over the virtual radio pty', () => {
+describe.skipIf(hostLacks('socat'))('noble UART driver over the virtual radio pty', () => {
   it('PATH links to a pseudo-terminal', () => {
     expect(realpathSync(PATH)).toMatch(/^\/dev\/pts\/\d+$/)
     expect(server.device).toBe(realpathSync(PATH))

@@ -12,6 +12,7 @@ import { runCli, type CliIo } from '../../electron/cli/program.ts'
 import { createUartNoble } from '../../electron/ble/virtual/virtual-radio.ts'
 import { ECG_VALUE_UUID } from '../../shared/ble/uuids.ts'
 import { alive, collect, disconnected, stopNoble, until, within } from '../support/ble-virtual-helpers.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 const PATH = join(tmpdir(), `objecttwin-test-sim-${process.pid}`)
@@ -41,7 +42,7 @@ afterAll(async () => {
   if (socatPid && alive(socatPid)) process.kill(socatPid, 'SIGKILL')
 })
 
-describe('objecttwin sim --pty', () => {
+describe.skipIf(hostLacks('socat', 'posix-signals'))('objecttwin sim --pty', () => {
   it('announces the default sensors and the pty', () => {
     expect(child.exitCode).toBe(null)
     expect(output).toMatch(/sensor ecg "ObjectTwin ECG 1"/)
@@ -89,7 +90,7 @@ describe('objecttwin sim --pty', () => {
   })
 })
 
-describe('objecttwin sim: usage errors', () => {
+describe.skipIf(hostLacks('socat'))('objecttwin sim: usage errors', () => {
   const io = (): CliIo & { text: string } => {
     const o = { text: '', out: (t: string) => (o.text += t + '\n'), err: (t: string) => (o.text += t + '\n') }
     return o

@@ -172,6 +172,8 @@ describe('client registration with our server', () => {
     expect(again.client.port).toBe(c.client.localPort)
     const failed = await c.log.wait('registrationFailed', (e) => e.operation === 'update')
     expect(failed.code).toBe('4.04')
+    // The client hears its 2.01 a moment after the server reported the registration.
+    await c.log.wait('registered', () => true, 5000, 2)
     expect(c.log.of('registered')).toHaveLength(2)
     const read = await second.server.read('gw-restart', '/3/0/16')
     expect(read.ok && read.value.records?.[0]?.value).toBe('U')

@@ -261,7 +261,7 @@ describe('objecttwin serve --demo', () => {
 
   it('runs the console with a demo gateway of distinct sensors, and exits 0 on SIGTERM', async () => {
     running = startObjecttwin(['serve', '--demo', '--memory', '--http-port', '0', '--coap-port', '0', '--demo-sensors', 'ecg,ecg,hr'])
-    const [, httpPort] = await running.line(/^listening http=(\d+) coap=(\d+)$/, 20_000)
+    const [, httpPort] = await running.line(/^listening http=(\d+) coap=(\d+) coaps=(\d+)$/, 20_000)
     const base = `http://127.0.0.1:${httpPort}`
 
     const status = await eventually(async () => {

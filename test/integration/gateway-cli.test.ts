@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startServer, waitFor } from '../support/server-harness.ts'
 import type { ServerHarness } from '../support/server-harness.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const ROOT = join(import.meta.dirname, '../..')
 
@@ -43,7 +44,7 @@ function run(args: string[]): Run {
 }
 
 describe('objecttwin gateway', () => {
-  it('runs a standalone gateway on the virtual radio: registers, exposes the twins, de-registers on SIGTERM', async () => {
+  it.skipIf(hostLacks('posix-signals'))('runs a standalone gateway on the virtual radio: registers, exposes the twins, de-registers on SIGTERM', async () => {
     const server: ServerHarness = await startServer()
     cleanups.push(() => server.close())
     const dataDir = mkdtempSync(join(tmpdir(), 'objecttwin-gw-cli-'))
@@ -80,7 +81,16 @@ describe('objecttwin gateway', () => {
     expect(bad.out().trim()).toBe('objecttwin: --adapter must be hci, hci:N, uart:PATH, default or virtual, not "bluetooth"')
     const dtls = run(['--server', 'coaps://127.0.0.1:5684', '--adapter', 'virtual'])
     expect(await dtls.exited).toBe(1)
-    expect(dtls.out().trim()).toBe('objecttwin: coaps:// (DTLS-PSK) is not available yet; use coap://')
+    expect(dtls.out().trim()).toBe('objecttwin: a coaps:// server needs --psk-identity and --psk-key (or --psk-key-file)')
+    const plainWithKey = run(['--server', 'coap://127.0.0.1:5683', '--psk-identity', 'gw', '--psk-key', '0011223344556677', '--adapter', 'virtual'])
+    expect(await plainWithKey.exited).toBe(1)
+    expect(plainWithKey.out().trim()).toBe('objecttwin: --psk-identity, --psk-key and --psk-key-file need a coaps:// server')
+    const badKey = run(['--server', 'coaps://127.0.0.1:5684', '--psk-identity', 'gw', '--psk-key', 'not-hex', '--adapter', 'virtual'])
+    expect(await badKey.exited).toBe(1)
+    expect(badKey.out().trim()).toBe('objecttwin: --psk-key must be hex digits, two per byte')
+    const noFile = run(['--server', 'coaps://127.0.0.1:5684', '--psk-identity', 'gw', '--psk-key-file', '/nonexistent/gw.key', '--adapter', 'virtual'])
+    expect(await noFile.exited).toBe(1)
+    expect(noFile.out().trim()).toBe('objecttwin: --psk-key-file: cannot read /nonexistent/gw.key: ENOENT')
     const missing = run(['--adapter', 'virtual'])
     expect(await missing.exited).toBe(1)
     expect(missing.out()).toContain("required option '--server <uri>' not specified")

@@ -50,7 +50,8 @@ describe('the browser console UI', () => {
     const base = await serve(dir)
     const health = await fetch(`${base}/api/health`)
     expect(health.status).toBe(200)
-    expect(health.headers.get('content-security-policy')).toBeNull()
+    // API answers get their own, stricter policy (nothing may run or frame them), not the UI's.
+    expect(health.headers.get('content-security-policy')).toBe("default-src 'none'; frame-ancestors 'none'")
     expect(await health.json()).toMatchObject({ status: 'ok' })
     const missing = await fetch(`${base}/api/nothing-here`)
     expect(missing.status).toBe(404)

@@ -12,6 +12,7 @@ import type { MqttStatus } from '../../shared/api/mqtt-schemas.ts'
 import { ECG_SAMPLING_RATE_UUID, ECG_SERVICE_UUID, ECG_VALUE_UUID } from '../../shared/ble/uuids.ts'
 import { waitFor } from '../support/server-harness.ts'
 import { publish, request, startBroker, subscribe, type Broker, type ReceivedMessage } from '../support/mosquitto.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const PREFIX = 'ot-test'
 const GATEWAY = 'objecttwin-local'
@@ -75,7 +76,7 @@ afterAll(async () => {
   await broker?.close()
 })
 
-describe('MQTT bridge on a real Mosquitto', () => {
+describe.skipIf(hostLacks('mosquitto'))('MQTT bridge on a real Mosquitto', () => {
   it('publishes its retained online status and the retained state of the registered gateway', async () => {
     const status = subscribe(broker, `${PREFIX}/bridge/status`, 1)
     const state = subscribe(broker, `${CLIENT_TOPIC}/state`, 1)

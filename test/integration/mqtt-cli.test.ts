@@ -7,6 +7,7 @@ import type { MqttStatus } from '../../shared/api/mqtt-schemas.ts'
 import { startBroker, subscribe, type Broker } from '../support/mosquitto.ts'
 import { runObjecttwin, startObjecttwin, type RunningObjecttwin } from '../support/run-objecttwin.ts'
 import { waitFor } from '../support/server-harness.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 let broker: Broker | undefined
 let serve: RunningObjecttwin | undefined
@@ -18,7 +19,7 @@ afterEach(async () => {
   broker = undefined
 })
 
-describe('serve --mqtt', () => {
+describe.skipIf(hostLacks('mosquitto', 'posix-signals'))('serve --mqtt', () => {
   it('runs the bridge to the given broker; killed, the console goes offline by its last will', async () => {
     broker = await startBroker()
     const status = subscribe(broker, 'objecttwin/bridge/status', 2)

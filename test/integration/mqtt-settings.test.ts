@@ -14,6 +14,7 @@ import { createHttpTransport } from '../../renderer/src/api/http-transport.ts'
 import type { MqttConfigureInput, MqttStatus } from '../../shared/api/mqtt-schemas.ts'
 import { waitFor } from '../support/server-harness.ts'
 import { startBroker, subscribe, type Broker } from '../support/mosquitto.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const WRONG = 'wrong-secret-1'
 const RIGHT = 'right-secret-2'
@@ -60,7 +61,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-describe('MQTT bridge settings', () => {
+describe.skipIf(hostLacks('mosquitto'))('MQTT bridge settings', () => {
   it('starts off, with defaults and a client id of its own', async () => {
     const status = (await (await fetch(`${base}/api/mqtt`)).json()) as MqttStatus
     expect(status).toMatchObject({ state: 'disconnected', published: 0, received: 0, settings: { enabled: false, qos: 1, topicPrefix: 'objecttwin', hasPassword: false } })

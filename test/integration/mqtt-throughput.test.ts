@@ -16,6 +16,7 @@ import { defaultMqttSettings } from '../../electron/mqtt/mqtt-settings.ts'
 import { startBroker, subscribe, type Broker } from '../support/mosquitto.ts'
 import { useTestClients, waitFor } from '../support/server-harness.ts'
 import type { TestClient } from '../support/test-client.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const DEVICES = 4
 const RATE_HZ = 500
@@ -76,7 +77,7 @@ afterAll(async () => {
   await broker?.close()
 })
 
-describe('MQTT bridge throughput on the ECG path', () => {
+describe.skipIf(hostLacks('mosquitto'))('MQTT bridge throughput on the ECG path', () => {
   it(`${DEVICES} × ${RATE_HZ} Hz ECG for ${SECONDS} s: one message per notification, every sample in it`, async () => {
     const list = await devices()
     const expected = DEVICES * ((SECONDS * RATE_HZ) / BATCH)

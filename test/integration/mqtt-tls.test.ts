@@ -12,6 +12,7 @@ import { ConsoleService } from '../../electron/console/console-service.ts'
 import type { MqttStatus } from '../../shared/api/mqtt-schemas.ts'
 import { startBroker, subscribe, type Broker } from '../support/mosquitto.ts'
 import { waitFor } from '../support/server-harness.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 let dir: string
 let broker: Broker
@@ -51,7 +52,7 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-describe('MQTT bridge over TLS', () => {
+describe.skipIf(hostLacks('mosquitto'))('MQTT bridge over TLS', () => {
   it('connects to mqtts:// with the CA that signed the broker', async () => {
     expect(broker.url).toMatch(/^mqtts:/)
     const configured = await service.configureMqtt({ enabled: true, url: broker.url, topicPrefix: 'tls', reconnectPeriodMs: 200, tls: { caFile: join(dir, 'ca.crt'), rejectUnauthorized: true } })

@@ -9,6 +9,7 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { ClientInfo } from '../../shared/api/schemas.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url))
 
@@ -57,7 +58,7 @@ function coapClient(args: readonly string[]): Promise<LibcoapExchange> {
   })
 }
 
-describe('libcoap coap-client-notls against objecttwin serve', () => {
+describe.skipIf(hostLacks('coap-client-notls', 'posix-signals'))('libcoap coap-client-notls against objecttwin serve', () => {
   let child: ChildProcess | undefined
   let exited: Promise<Exit> | undefined
   let coapPort = 0

@@ -2,10 +2,11 @@ import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsoleService } from '../../electron/console/console-service.ts'
+import { hostLacks } from '../support/host-tools.ts'
 
 const run = promisify(execFile)
 
-describe('one CoAP endpoint per address family', () => {
+describe.skipIf(hostLacks('coap-client-notls'))('one CoAP endpoint per address family', () => {
   let service: ConsoleService
 
   beforeAll(async () => {

@@ -45,6 +45,16 @@ const VALID: { [M in ApiMethodName]: ApiInput<M> } = {
   configureMqtt: { topicPrefix: 'objecttwin' },
   getControl: { endpoint: 'nobody' },
   configureControl: { endpoint: 'nobody', windowS: 2 },
+  updateStatus: {},
+  checkForUpdates: {},
+  downloadUpdate: {},
+  installUpdate: {},
+  configureUpdates: { checkOnStart: true },
+  listSecurity: {},
+  setSecurity: { endpoint: 'nobody', identity: 'nobody-id', key: '000102030405060708090a0b0c0d0e0f' },
+  deleteSecurity: { endpoint: 'nobody' },
+  getSecurityPolicy: {},
+  setSecurityPolicy: { refuseNoSec: false },
 }
 
 let service: ConsoleService

@@ -1,4 +1,4 @@
-import { existsSync, rmSync } from 'node:fs'
+import { existsSync, rmSync, statSync } from 'node:fs'
 import { isAbsolute, join } from 'node:path'
 import type { MenuItemConstructorOptions } from 'electron'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
@@ -117,10 +117,22 @@ const stub = await vi.hoisted(async () => {
       },
     },
     dialog: { showErrorBox: (title: string, message: string) => logged.push(`dialog ${title}: ${message}`) },
+    // As on a Linux desktop without a keyring: no OS-backed encryption.
+    safeStorage: {
+      isEncryptionAvailable: () => false,
+      getSelectedStorageBackend: () => 'basic_text',
+      encryptString: () => {
+        throw new Error('safeStorage must not be used without OS-backed encryption')
+      },
+      decryptString: () => {
+        throw new Error('safeStorage must not be used without OS-backed encryption')
+      },
+    },
   }
   const log = {
     transports: { file: { level: 'silly' } },
     errorHandler: { startCatching: () => {} },
+    hooks: [] as Array<(message: { data: unknown[] }) => { data: unknown[] }>,
     info: (m: string) => logged.push(`info ${m}`),
     warn: (m: string) => logged.push(`warn ${m}`),
     error: (m: string) => logged.push(`error ${m}`),
@@ -171,6 +183,14 @@ describe('Electron main process', () => {
     expect(await stranger.ipcRenderer.invoke(API_METHODS.listClients.channel, {})).toMatchObject({ ok: false, error: { code: 'unauthorized' } })
   })
 
+  it('answers the update methods from its updater: a development build does not update itself', async () => {
+    expect(await invoke(API_METHODS.updateStatus.channel)).toEqual({
+      ok: true,
+      value: { state: 'unsupported', currentVersion: '0.1.0', checkOnStart: false, detail: 'this is a development build (npm start); only an installed app updates itself' },
+    })
+    expect(await invoke(API_METHODS.checkForUpdates.channel)).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringContaining('development build') } })
+  })
+
   it('keeps its data in userData and starts the demo gateway on first run', async () => {
     expect(existsSync(join(stub.userData, 'objecttwin.db'))).toBe(true)
     expect(await invoke(API_METHODS.getSettings.channel)).toMatchObject({ ok: true, value: { localGateway: { enabled: true, adapter: 'virtual' } } })
@@ -184,6 +204,17 @@ describe('Electron main process', () => {
     expect(clients.ok && clients.value.map((c) => c.endpoint)).toEqual(['objecttwin-local'])
     expect(stub.logged.find((l) => l.startsWith('info LwM2M server listening'))).toContain(`data in ${stub.userData}`)
   }, 30_000)
+
+  it('protects PSK keys with an owner-only key file when safeStorage has no OS backend, and redacts every log message', async () => {
+    expect(stub.logged.find((l) => l.startsWith('warn safeStorage offers no OS-backed encryption here (basic_text backend)'))).toBeDefined()
+    const set = await invoke(API_METHODS.setSecurity.channel, { endpoint: 'ecg-9', identity: 'ecg-9-id', key: '0f0e0d0c0b0a09080706050403020100' })
+    expect(set).toMatchObject({ ok: true, value: { endpoint: 'ecg-9', mode: 'psk', identity: 'ecg-9-id' } })
+    expect(statSync(join(stub.userData, 'objecttwin.key')).mode & 0o777).toBe(0o600)
+    expect(await invoke(API_METHODS.getSecurityPolicy.channel)).toMatchObject({ ok: true, value: { keyStorage: `key file ${join(stub.userData, 'objecttwin.key')}` } })
+    expect(stub.log.hooks).toHaveLength(1)
+    const hook = stub.log.hooks[0] as (message: { data: unknown[] }) => { data: unknown[] }
+    expect(hook({ data: ['key 0f0e0d0c0b0a09080706050403020100 in', { token: 'abcdefgh12' }] }).data).toEqual(['key [redacted] in', { token: '[redacted]' }])
+  })
 
   it('sends the console events to the window in batches on one channel', async () => {
     await vi.waitFor(() => {

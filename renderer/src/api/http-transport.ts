@@ -25,6 +25,8 @@ import { EVENT_KINDS, type ConsoleEvent } from '../../../shared/api/events.ts'
 import type { ScanInput, SensorInput, SettingsPatch, VirtualLinkInput } from '../../../shared/api/gateway-schemas.ts'
 import type { MqttConfigureInput } from '../../../shared/api/mqtt-schemas.ts'
 import type { ConfigureControlInput, ControlInput } from '../../../shared/api/control-schemas.ts'
+import type { UpdatePreferences } from '../../../shared/api/update-schemas.ts'
+import type { DeleteSecurityInput, SecurityPolicyInput, SetSecurityInput } from '../../../shared/api/security-schemas.ts'
 import { fail, isErrorCode, ok, type ErrorCode, type Result } from '../../../shared/api/result.ts'
 import type { ObservationInfo } from '../../../shared/api/schemas.ts'
 
@@ -308,6 +310,31 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Console
       if (!v.ok) return v
       const { endpoint, ...settings } = v.value
       return call('configureControl', 'PUT', clientUrl(endpoint, '/control'), settings)
+    },
+    listSecurity: async () => call('listSecurity', 'GET', '/api/security'),
+    setSecurity: async (input: SetSecurityInput) => {
+      const v = validate('setSecurity', input)
+      if (!v.ok) return v
+      const { endpoint, ...entry } = v.value
+      return call('setSecurity', 'PUT', `/api/security/${encodeURIComponent(endpoint)}`, entry)
+    },
+    deleteSecurity: async (input: DeleteSecurityInput) => {
+      const v = validate('deleteSecurity', input)
+      return v.ok ? call('deleteSecurity', 'DELETE', `/api/security/${encodeURIComponent(v.value.endpoint)}`) : v
+    },
+    getSecurityPolicy: async () => call('getSecurityPolicy', 'GET', '/api/security-policy'),
+    setSecurityPolicy: async (input: SecurityPolicyInput) => {
+      const v = validate('setSecurityPolicy', input)
+      return v.ok ? call('setSecurityPolicy', 'PUT', '/api/security-policy', v.value) : v
+    },
+    // Only the desktop app updates itself: a console served over HTTP answers these with `unavailable`.
+    updateStatus: async () => call('updateStatus', 'GET', '/api/update'),
+    checkForUpdates: async () => call('checkForUpdates', 'POST', '/api/update/check'),
+    downloadUpdate: async () => call('downloadUpdate', 'POST', '/api/update/download'),
+    installUpdate: async () => call('installUpdate', 'POST', '/api/update/install'),
+    configureUpdates: async (input: UpdatePreferences) => {
+      const v = validate('configureUpdates', input)
+      return v.ok ? call('configureUpdates', 'PUT', '/api/update/preferences', v.value) : v
     },
     subscribe: (listener: (event: ConsoleEvent) => void, subscribeOptions?: SubscribeOptions): Unsubscribe => {
       const entry = { listener, ...(subscribeOptions?.kinds ? { kinds: new Set<string>(subscribeOptions.kinds) } : {}) }

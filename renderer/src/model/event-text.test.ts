@@ -22,6 +22,12 @@ describe('event text', () => {
     expect(eventEndpoint({ kind: 'log', time: 1, level: 'info', message: 'm' })).toBeUndefined()
   })
 
+  it('describes the desktop app\'s update, about no endpoint', () => {
+    const e = { kind: 'update' as const, time: 1, status: { state: 'available' as const, currentVersion: '0.1.0', availableVersion: '0.2.0', checkOnStart: false } }
+    expect(describeEvent(e)).toBe('app update: Update available: version 0.2.0 (this is 0.1.0).')
+    expect(eventEndpoint(e)).toBeUndefined()
+  })
+
   it('describes adaptive sampling decisions by their direction', () => {
     const e = { kind: 'control' as const, time: 1, endpoint: 'gw', path: '/1031/0/2', dropRatio: 0.0312, oldRate: 150, newRate: 145 }
     expect(describeEvent(e)).toBe('sampling rate /1031/0/2 lowered 150 → 145 Hz (drop ratio 3.1 %)')

@@ -1,5 +1,6 @@
 import type { ConsoleEvent } from '../../../shared/api/events.ts'
 import { describeGatewayStatus } from './gateway.ts'
+import { updateView } from './update.ts'
 
 /** The endpoint an event is about, if any. */
 export function eventEndpoint(e: ConsoleEvent): string | undefined {
@@ -11,6 +12,8 @@ export function eventEndpoint(e: ConsoleEvent): string | undefined {
       return e.wire?.endpoint
     case 'gateway':
       return e.status.endpoint
+    case 'update':
+      return undefined
     default:
       return e.endpoint
   }
@@ -47,6 +50,8 @@ export function describeEvent(e: ConsoleEvent): string {
       return describeGatewayStatus(e.status)
     case 'control':
       return describeControl(e)
+    case 'update':
+      return `app update: ${updateView(e.status).headline}`
   }
 }
 

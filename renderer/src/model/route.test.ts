@@ -17,6 +17,8 @@ describe('routes', () => {
       { view: 'gateway' },
       { view: 'wall' },
       { view: 'mqtt' },
+      { view: 'security' },
+      { view: 'about' },
     ]
     for (const r of routes) expect(parseRoute(formatRoute(r))).toEqual(r)
   })

@@ -10,6 +10,10 @@ export type Route =
   | { readonly view: 'gateway' }
   | { readonly view: 'wall' }
   | { readonly view: 'mqtt' }
+  /** Device identities: PSK identities, NoSec endpoints and the NoSec policy. */
+  | { readonly view: 'security' }
+  /** The desktop app's version and updates (Electron only). */
+  | { readonly view: 'about' }
 
 const LWM2M_PATH = /^(?:\/\d{1,5}){1,4}$/
 
@@ -34,6 +38,8 @@ export function parseRoute(hash: string): Route {
     case 'gateway':
     case 'wall':
     case 'mqtt':
+    case 'security':
+    case 'about':
       return { view: head }
     case 'clients':
       if (endpoint === undefined) return { view: 'clients' }
