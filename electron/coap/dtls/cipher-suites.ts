@@ -1,4 +1,5 @@
 import { createCipheriv, createDecipheriv, createHmac, randomFillSync, timingSafeEqual } from 'node:crypto'
+import { aesCcm } from './aes-ccm.ts'
 import { additionalData } from './record.ts'
 
 /** Protects the records of one direction of one epoch. */
@@ -39,25 +40,14 @@ function aes128Ccm8(keys: DirectionKeys): RecordProtection {
       const explicit = Buffer.allocUnsafe(EXPLICIT_NONCE_LENGTH)
       explicit.writeUInt16BE(epoch, 0)
       explicit.writeUIntBE(sequence, 2, 6)
-      const cipher = createCipheriv('aes-128-ccm', keys.key, nonceOf(explicit), { authTagLength: CCM_TAG_LENGTH })
-      cipher.setAAD(additionalData(type, version, epoch, sequence, plaintext.length), { plaintextLength: plaintext.length })
-      const body = cipher.update(plaintext)
-      cipher.final()
-      return Buffer.concat([explicit, body, cipher.getAuthTag()])
+      const { ciphertext, tag } = aesCcm.seal(keys.key, nonceOf(explicit), additionalData(type, version, epoch, sequence, plaintext.length), plaintext, CCM_TAG_LENGTH)
+      return Buffer.concat([explicit, ciphertext, tag])
     },
     open(type, version, epoch, sequence, fragment) {
       if (fragment.length < EXPLICIT_NONCE_LENGTH + CCM_TAG_LENGTH) return undefined
       const ciphertext = fragment.subarray(EXPLICIT_NONCE_LENGTH, fragment.length - CCM_TAG_LENGTH)
-      try {
-        const decipher = createDecipheriv('aes-128-ccm', keys.key, nonceOf(fragment.subarray(0, EXPLICIT_NONCE_LENGTH)), { authTagLength: CCM_TAG_LENGTH })
-        decipher.setAuthTag(fragment.subarray(fragment.length - CCM_TAG_LENGTH))
-        decipher.setAAD(additionalData(type, version, epoch, sequence, ciphertext.length), { plaintextLength: ciphertext.length })
-        const plaintext = decipher.update(ciphertext)
-        decipher.final()
-        return plaintext
-      } catch {
-        return undefined
-      }
+      const nonce = nonceOf(fragment.subarray(0, EXPLICIT_NONCE_LENGTH))
+      return aesCcm.open(keys.key, nonce, additionalData(type, version, epoch, sequence, ciphertext.length), ciphertext, fragment.subarray(fragment.length - CCM_TAG_LENGTH))
     },
   }
 }
