@@ -1,3 +1,4 @@
+import { describeIssues } from '../../shared/api/console-api.ts'
 import { join } from 'node:path'
 import type { DatabaseSync } from 'node:sqlite'
 import type { ConsoleEvent } from '../../shared/api/events.ts'
@@ -299,7 +300,7 @@ export class ConsoleService {
     if (options.mqtt) {
       const override = MqttSettings.safeParse({ ...settings, ...options.mqtt })
       if (override.success) settings = override.data
-      else (options.onWarning ?? console.warn)(`mqtt: the given settings are invalid (${override.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}); using the stored ones`)
+      else (options.onWarning ?? console.warn)(`mqtt: the given settings are invalid (${describeIssues(override.error)}); using the stored ones`)
     }
     this.mqttBridge = new MqttBridge(settings, { console: this })
     void this.mqttBridge.apply(settings)
@@ -386,7 +387,7 @@ export class ConsoleService {
   /** Store the changed settings; a changed local gateway is restarted with them (the old one de-registers first). */
   async updateSettings(patch: SettingsPatch): Promise<Result<ConsoleSettings>> {
     const parsed = SettingsPatch.safeParse(patch)
-    if (!parsed.success) return fail('invalid_input', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+    if (!parsed.success) return fail('invalid_input', describeIssues(parsed.error))
     const given = Object.fromEntries(Object.entries(parsed.data.localGateway ?? {}).filter(([, v]) => v !== undefined))
     const previous = this.settings.localGateway
     const next = ConsoleSettings.parse({ localGateway: { ...previous, ...given } })
@@ -407,7 +408,7 @@ export class ConsoleService {
   /** Bind a PSK identity and key (hex) to an endpoint, or allow it as NoSec; replaces what it had. */
   setSecurity(input: SetSecurityInput): Result<SecurityEntry> {
     const parsed = SetSecurityInput.safeParse(input)
-    if (!parsed.success) return fail('invalid_input', parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '))
+    if (!parsed.success) return fail('invalid_input', describeIssues(parsed.error))
     const { endpoint, identity, key } = parsed.data
     rememberSecret(key)
     const result = identity !== undefined && key !== undefined ? this.security.setPsk(endpoint, identity, Buffer.from(key, 'hex')) : ok(this.security.setNoSec(endpoint))

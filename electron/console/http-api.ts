@@ -4,14 +4,13 @@ import { resolve, sep } from 'node:path'
 import fastifyStatic from '@fastify/static'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import { EVENT_KINDS, type ConsoleEvent, type ConsoleEventKind } from '../../shared/api/events.ts'
-import { NO_UPDATER_MESSAGE } from '../../shared/api/console-api.ts'
+import { describeIssues, NO_UPDATER_MESSAGE } from '../../shared/api/console-api.ts'
 import type { ErrorCode, Result } from '../../shared/api/result.ts'
 import { Attributes } from '../../shared/api/schemas.ts'
 import { ScanInput, SensorInput, SettingsPatch, VirtualLinkInput } from '../../shared/api/gateway-schemas.ts'
 import { MqttConfigureInput } from '../../shared/api/mqtt-schemas.ts'
 import { ConfigureControlInput } from '../../shared/api/control-schemas.ts'
 import { SecurityPolicyInput, SetSecurityInput } from '../../shared/api/security-schemas.ts'
-import type { ZodError } from 'zod'
 import type { ConsoleService } from './console-service.ts'
 import { RENDERER_CSP } from './renderer-csp.ts'
 import { csvFileName, csvStream, historyQueryFrom } from './history-http.ts'
@@ -120,10 +119,6 @@ function badRequest(reply: FastifyReply, message: string): FastifyReply {
   return reply.code(400).send({ error: { code: 'invalid_input', message } })
 }
 
-function issuesText(error: ZodError): string {
-  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')
-}
-
 /** A JSON object body, or an empty one when there is none; anything else (array, text) is an error message. */
 function objectBody(body: unknown): Record<string, unknown> | string {
   if (body === undefined || body === null) return {}
@@ -197,26 +192,26 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
   app.post('/api/gateway/scan', async (req, reply) => {
     const body = objectBody(req.body)
     const input = typeof body === 'string' ? undefined : ScanInput.safeParse(body)
-    if (!input?.success) return badRequest(reply, input ? issuesText(input.error) : String(body))
+    if (!input?.success) return badRequest(reply, input ? describeIssues(input.error) : String(body))
     return send(reply, service.gatewayScan(input.data.seconds))
   })
   app.post<{ Params: { address: string; action: string } }>('/api/gateway/sensors/:address/:action', async (req, reply) => {
     const { action } = req.params
     if (action !== 'connect' && action !== 'disconnect') return reply.code(404).send({ error: { code: 'not_found', message: `no route POST /api/gateway/sensors/:address/${action}` } })
     const input = SensorInput.safeParse({ address: req.params.address })
-    if (!input.success) return badRequest(reply, issuesText(input.error))
+    if (!input.success) return badRequest(reply, describeIssues(input.error))
     return send(reply, action === 'connect' ? await service.gatewayConnect(input.data.address) : await service.gatewayDisconnect(input.data.address))
   })
   app.put<{ Params: { sensor: string } }>('/api/gateway/virtual/:sensor/link', async (req, reply) => {
     const body = objectBody(req.body)
     const input = typeof body === 'string' ? undefined : VirtualLinkInput.strict().safeParse({ ...body, sensor: req.params.sensor })
-    if (!input?.success) return badRequest(reply, input ? issuesText(input.error) : String(body))
+    if (!input?.success) return badRequest(reply, input ? describeIssues(input.error) : String(body))
     return send(reply, service.setVirtualLink(input.data))
   })
   app.get('/api/settings', async () => service.getSettings())
   app.patch('/api/settings', async (req, reply) => {
     const input = SettingsPatch.safeParse(req.body ?? {})
-    if (!input.success) return badRequest(reply, issuesText(input.error))
+    if (!input.success) return badRequest(reply, describeIssues(input.error))
     return send(reply, await service.updateSettings(input.data))
   })
   // The MQTT bridge: the password is accepted here and never returned.
@@ -227,7 +222,7 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
   app.get('/api/mqtt', async () => service.mqttStatus())
   app.put('/api/mqtt', async (req, reply) => {
     const input = MqttConfigureInput.safeParse(req.body ?? {})
-    if (!input.success) return badRequest(reply, issuesText(input.error))
+    if (!input.success) return badRequest(reply, describeIssues(input.error))
     return send(reply, await service.configureMqtt(input.data))
   })
   // Adaptive sampling per device: the settings and the ECG twins under control; PUT changes only the fields given.
@@ -235,7 +230,7 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
   app.put<{ Params: { ep: string } }>('/api/clients/:ep/control', async (req, reply) => {
     const body = objectBody(req.body)
     const input = typeof body === 'string' ? undefined : ConfigureControlInput.safeParse({ ...body, endpoint: req.params.ep })
-    if (!input?.success) return badRequest(reply, input ? issuesText(input.error) : String(body))
+    if (!input?.success) return badRequest(reply, input ? describeIssues(input.error) : String(body))
     return send(reply, service.configureControl(input.data))
   })
 
@@ -244,14 +239,14 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
   app.put<{ Params: { ep: string } }>('/api/security/:ep', { bodyLimit: SECURITY_BODY_LIMIT }, async (req, reply) => {
     const body = objectBody(req.body)
     const input = typeof body === 'string' ? undefined : SetSecurityInput.safeParse({ ...body, endpoint: req.params.ep })
-    if (!input?.success) return badRequest(reply, input ? issuesText(input.error) : String(body))
+    if (!input?.success) return badRequest(reply, input ? describeIssues(input.error) : String(body))
     return send(reply, service.setSecurity(input.data))
   })
   app.delete<{ Params: { ep: string } }>('/api/security/:ep', async (req, reply) => send(reply, service.deleteSecurity(req.params.ep)))
   app.get('/api/security-policy', async () => service.getSecurityPolicy())
   app.put('/api/security-policy', { bodyLimit: SECURITY_BODY_LIMIT }, async (req, reply) => {
     const input = SecurityPolicyInput.safeParse(req.body ?? {})
-    if (!input.success) return badRequest(reply, issuesText(input.error))
+    if (!input.success) return badRequest(reply, describeIssues(input.error))
     return send(reply, { ok: true, value: service.setSecurityPolicy(input.data) })
   })
 
@@ -294,7 +289,7 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
         attrs[key] = n
       }
       const parsed = Attributes.safeParse(attrs)
-      if (!parsed.success) return badRequest(reply, issuesText(parsed.error))
+      if (!parsed.success) return badRequest(reply, describeIssues(parsed.error))
       return send(reply, await service.writeAttributes(req.params.ep, path, parsed.data, opts))
     }
     if (action !== undefined) return badRequest(reply, `PUT …/${action} is not a route`)

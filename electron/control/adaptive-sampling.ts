@@ -1,3 +1,4 @@
+import { describeIssues } from '../../shared/api/console-api.ts'
 import { z } from 'zod'
 import {
   ControlSettings, DEFAULT_CONTROL_SETTINGS, START_RATE_HZ, type ConfigureControlInput, type ControlLoopStatus, type ControlStatus,
@@ -338,7 +339,7 @@ export class AdaptiveSamplingController {
     const { endpoint, ...given } = input
     const before = this.settingsOf(endpoint)
     const parsed = ControlSettings.safeParse({ ...before, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) })
-    if (!parsed.success) return fail('invalid_input', parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '))
+    if (!parsed.success) return fail('invalid_input', describeIssues(parsed.error))
     const next = parsed.data
     this.configured.set(endpoint, next)
     this.backend.saveSettings?.(Object.fromEntries(this.configured))

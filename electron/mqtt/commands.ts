@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { ReadInput, WriteRecord } from '../../shared/api/console-api.ts'
+import { describeIssues, ReadInput, WriteRecord } from '../../shared/api/console-api.ts'
 import type { ConsoleEvent } from '../../shared/api/events.ts'
 import { fail, type ApiError, type Result } from '../../shared/api/result.ts'
 import type { Attributes, ClientInfo, DmResult } from '../../shared/api/schemas.ts'
@@ -48,10 +48,6 @@ export const CommandBody = z
   })
   .strict()
 export type CommandBody = z.infer<typeof CommandBody>
-
-function describe(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')
-}
 
 /** The id of a payload that is JSON with a usable `id`, so even a rejected command is answered where its sender listens. */
 function idOf(json: unknown): string | undefined {
@@ -131,7 +127,7 @@ export function parseCommand(op: string, payload: Uint8Array): ParsedCommand {
     return { ...withId, op, ok: false, error: invalid('the command payload must be a JSON object such as {"id":"1","path":"/3/0/0"}') }
   }
   const parsed = CommandBody.safeParse(json)
-  if (!parsed.success) return { ...withId, op, ok: false, error: invalid(`${op}: ${describe(parsed.error)}`) }
+  if (!parsed.success) return { ...withId, op, ok: false, error: invalid(`${op}: ${describeIssues(parsed.error)}`) }
   return { ...withId, op, ok: true, body: parsed.data }
 }
 

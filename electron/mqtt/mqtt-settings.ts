@@ -1,3 +1,4 @@
+import { describeIssues } from '../../shared/api/console-api.ts'
 import { randomBytes } from 'node:crypto'
 import { MqttSettings, type MqttConfigureInput, type MqttSettingsView } from '../../shared/api/mqtt-schemas.ts'
 import { fail, ok, type Result } from '../../shared/api/result.ts'
@@ -45,7 +46,7 @@ export function mergeMqttSettings(current: MqttSettings, patch: MqttConfigureInp
   const merged = applyPatch(current, top)
   merged['tls'] = tls ? applyPatch(current.tls, tls) : current.tls
   const parsed = MqttSettings.safeParse(merged)
-  if (!parsed.success) return fail('invalid_input', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+  if (!parsed.success) return fail('invalid_input', describeIssues(parsed.error))
   if ((parsed.data.tls.certFile === undefined) !== (parsed.data.tls.keyFile === undefined)) return fail('invalid_input', 'tls: a client certificate needs its key file, and a key file its certificate')
   return ok(parsed.data)
 }

@@ -1,3 +1,4 @@
+import { describeIssues } from '../../shared/api/console-api.ts'
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import type { z } from 'zod'
 
@@ -33,7 +34,7 @@ export class SettingsStore {
     }
     const parsed = schema.safeParse(json)
     if (parsed.success) return parsed.data
-    const why = parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')
+    const why = describeIssues(parsed.error)
     this.onWarning(`settings: the stored ${key} is invalid (${why}); using the defaults`)
     return undefined
   }

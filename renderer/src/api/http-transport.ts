@@ -1,6 +1,7 @@
 import type { z } from 'zod'
 import {
   API_METHODS,
+  describeIssues,
   parseConsoleEvent,
   type ApiMethodName,
   type CancelObservationInput,
@@ -55,13 +56,9 @@ export interface HttpTransportOptions {
 /** EventSource.CLOSED, spelled out so the module loads where EventSource is absent (Node tests). */
 const CLOSED = 2
 
-function issues(error: z.ZodError): string {
-  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ')
-}
-
 function validate<M extends ApiMethodName>(method: M, input: unknown): Result<z.infer<(typeof API_METHODS)[M]['input']>> {
   const parsed = API_METHODS[method].input.safeParse(input)
-  return parsed.success ? ok(parsed.data as z.infer<(typeof API_METHODS)[M]['input']>) : fail('invalid_input', `${method}: ${issues(parsed.error)}`)
+  return parsed.success ? ok(parsed.data as z.infer<(typeof API_METHODS)[M]['input']>) : fail('invalid_input', `${method}: ${describeIssues(parsed.error)}`)
 }
 
 /** `/api/clients/<ep>` followed by an LwM2M path ("/3/0/1" → "/3/0/1", "/" → "/"). */
@@ -127,7 +124,7 @@ export function createHttpTransport(options: HttpTransportOptions = {}): Console
       return fail(code, typeof error?.message === 'string' ? error.message : `${httpMethod} ${url}: HTTP ${response.status}`)
     }
     const parsed = API_METHODS[method].result.safeParse(json)
-    if (!parsed.success) return fail('internal', `${method}: the console answered an unexpected shape (${issues(parsed.error)})`)
+    if (!parsed.success) return fail('internal', `${method}: the console answered an unexpected shape (${describeIssues(parsed.error)})`)
     return ok(parsed.data as z.infer<(typeof API_METHODS)[M]['result']>)
   }
 

@@ -1,3 +1,4 @@
+import { describeIssues } from '../../../shared/api/console-api.ts'
 import { PSK_KEY_MIN_BYTES, SetSecurityInput, type SecurityEntry, type SecurityMode } from '../../../shared/api/security-schemas.ts'
 import { fail, ok, type Result } from '../../../shared/api/result.ts'
 
@@ -36,7 +37,7 @@ export function setSecurityInput(form: SecurityForm): Result<SetSecurityInput> {
   const candidate = form.mode === 'nosec' ? { endpoint, mode: 'nosec' as const } : { endpoint, identity: form.identity.trim(), key: normalizeKeyHex(form.key) }
   const parsed = SetSecurityInput.safeParse(candidate)
   if (parsed.success) return ok(parsed.data)
-  return fail('invalid_input', parsed.error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; '))
+  return fail('invalid_input', describeIssues(parsed.error))
 }
 
 export function modeText(mode: SecurityMode): string {
