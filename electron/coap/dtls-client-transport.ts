@@ -1,7 +1,17 @@
 import { createSocket, type Socket } from 'node:dgram'
-import { dtls } from 'node-dtls-client'
+import type { dtls as DtlsApi } from 'node-dtls-client'
 import { TransportError, type CoapPeer, type CoapRequest, type CoapResponse, type CoapTransport, type ObserveHandle, type RequestHandler } from './transport.ts'
 import { UdpTransport } from './udp-transport.ts'
+
+/**
+ * node-dtls-client is loaded on first use. Under Electron it requires the native node-aead-crypto (BoringSSL has no
+ * CCM mode), which may not be built: that must fail a coaps:// connection with its reason, never the app's start.
+ */
+let dtlsClient: Promise<typeof DtlsApi> | undefined
+function loadDtlsClient(): Promise<typeof DtlsApi> {
+  dtlsClient ??= import('node-dtls-client').then((m) => m.dtls)
+  return dtlsClient
+}
 
 /** A DTLS pre-shared key: the identity the client presents and the key both sides hold. */
 export interface PskCredentials {
@@ -57,7 +67,7 @@ export class DtlsClientTransport implements CoapTransport {
   private relay: Socket | undefined
   private innerPort = 0
   private relayPort = 0
-  private session: dtls.Socket | undefined
+  private session: DtlsApi.Socket | undefined
   private connecting: Promise<void> | undefined
   private queued: Buffer[] = []
   private closed = false
@@ -176,7 +186,7 @@ export class DtlsClientTransport implements CoapTransport {
     }
   }
 
-  private sendOver(session: dtls.Socket, msg: Buffer): void {
+  private sendOver(session: DtlsApi.Socket, msg: Buffer): void {
     try {
       session.send(msg)
     } catch {
@@ -194,8 +204,14 @@ export class DtlsClientTransport implements CoapTransport {
     return this.connecting
   }
 
-  private handshake(): Promise<void> {
+  private async handshake(): Promise<void> {
     const { server, psk } = this.options
+    let dtls: typeof DtlsApi
+    try {
+      dtls = await loadDtlsClient()
+    } catch (e) {
+      throw new TransportError('unreachable', `the DTLS client cannot load here: ${(e as Error).message}`)
+    }
     return new Promise<void>((resolve, reject) => {
       let connected = false
       const socket = dtls.createSocket({
