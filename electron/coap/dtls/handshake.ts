@@ -79,6 +79,12 @@ export class ServerHandshake {
   private timer: NodeJS.Timeout | undefined
   private timeoutMs: number
   private retransmits = 0
+  /**
+   * The client's ChangeCipherSpec or an epoch-1 record came before its key exchange: it has our whole flight and
+   * lost part of its own. Resending ours then only collides with its retransmission timer (GnuTLS, which restarts
+   * its timer on our old flight, then never repeats its own); we wait for its flight instead.
+   */
+  private clientHasOurFlight = false
   private pskIdentity = ''
   private master: Buffer = Buffer.alloc(0)
   private clientReader: RecordProtection | undefined
@@ -152,7 +158,10 @@ export class ServerHandshake {
   private async process(record: DtlsRecord): Promise<void> {
     let content = record.fragment
     if (record.epoch === 1) {
-      if (this.state !== 'finished' || !this.clientReader) return // keys not there yet: the client will retransmit
+      if (this.state !== 'finished' || !this.clientReader) {
+        this.clientHasOurFlight = true
+        return // keys not there yet: the client will retransmit
+      }
       const plaintext = this.clientReader.open(record.type, record.version, record.epoch, record.sequence, record.fragment)
       // With PSK a wrong key shows here first: the client's Finished does not authenticate.
       if (!plaintext) throw new HandshakeFailure(fatal(AlertDescription.decryptError), `the client's Finished does not authenticate: wrong PSK for identity "${this.pskIdentity}"`)
@@ -163,6 +172,7 @@ export class ServerHandshake {
     if (record.type === ContentType.alert) return this.receiveAlert(content)
     if (record.type === ContentType.changeCipherSpec) {
       if (record.epoch === 0 && content.length === 1 && content[0] === 1 && this.state === 'changeCipherSpec') this.state = 'finished'
+      else if (this.state === 'keyExchange') this.clientHasOurFlight = true
       return
     }
     if (record.type !== ContentType.handshake) throw new HandshakeFailure(fatal(AlertDescription.unexpectedMessage), `content type ${record.type} during the handshake`)
@@ -249,7 +259,7 @@ export class ServerHandshake {
       if (this.retransmits >= this.config.maxRetransmits) return this.end(`no answer from the client after ${this.retransmits} retransmissions`)
       this.retransmits++
       this.timeoutMs = Math.min(2 * this.timeoutMs, MAX_TIMEOUT_MS)
-      this.resend()
+      if (!this.clientHasOurFlight) this.resend()
       this.armTimer()
     }, this.timeoutMs)
     this.timer.unref()
