@@ -42,6 +42,11 @@ export class DtlsTransport extends UdpTransport {
     return undefined
   }
 
+  /** Closes the sessions (and ends the handshakes) of a revoked PSK identity on every address family; see DtlsServer.closeSessions. */
+  closeSessions(pskIdentity: string, reason: string): number {
+    return this.servers.reduce((n, server) => n + server.closeSessions(pskIdentity, reason), 0)
+  }
+
   /** Sessions and handshakes of all address families together. */
   stats(): DtlsServerStats {
     const sum = (key: keyof DtlsServerStats): number => this.servers.reduce((n, s) => n + s.stats()[key], 0)

@@ -287,6 +287,7 @@ export class ConsoleService {
     const psk = this.localPsk
     if (!psk) return
     rememberSecret(Buffer.from(psk.key).toString('hex'))
+    // Straight to the store, not through enforceSecurity: the same key moves along, and the gateway restarts under its new name.
     const owner = this.security.endpointOfIdentity(psk.identity)
     if (owner !== undefined && owner !== endpoint) this.security.delete(owner)
     const bound = this.security.setPsk(endpoint, psk.identity, psk.key)
@@ -411,15 +412,40 @@ export class ConsoleService {
     if (!parsed.success) return fail('invalid_input', describeIssues(parsed.error))
     const { endpoint, identity, key } = parsed.data
     rememberSecret(key)
+    const before = this.pskOf(endpoint)
     const result = identity !== undefined && key !== undefined ? this.security.setPsk(endpoint, identity, Buffer.from(key, 'hex')) : ok(this.security.setNoSec(endpoint))
-    if (result.ok) this.emitEvent({ kind: 'log', time: Date.now(), level: 'info', message: result.value.mode === 'psk' ? `security: ${endpoint} bound to PSK identity "${identity ?? ''}"` : `security: ${endpoint} allowed to register without DTLS (NoSec)` })
+    if (!result.ok) return result
+    this.emitEvent({ kind: 'log', time: Date.now(), level: 'info', message: result.value.mode === 'psk' ? `security: ${endpoint} bound to PSK identity "${identity ?? ''}"` : `security: ${endpoint} allowed to register without DTLS (NoSec)` })
+    this.enforceSecurity(endpoint, before)
     return result
   }
 
   deleteSecurity(endpoint: string): Result<DeleteSecurityResult> {
+    const before = this.pskOf(endpoint)
     if (!this.security.delete(endpoint)) return fail('not_found', `no security entry for endpoint ${endpoint}`)
     this.emitEvent({ kind: 'log', time: Date.now(), level: 'info', message: `security: the entry of ${endpoint} was removed` })
+    this.enforceSecurity(endpoint, before)
     return ok({ endpoint })
+  }
+
+  /** An endpoint's PSK identity and key as stored now (the key undefined when it cannot be decrypted). */
+  private pskOf(endpoint: string): { identity: string; key: Uint8Array | undefined } | undefined {
+    const identity = this.security.get(endpoint)?.identity
+    return identity === undefined ? undefined : { identity, key: this.security.keyForIdentity(identity)?.key }
+  }
+
+  /**
+   * Applies a change of the device identities at once, not at each device's next Update or handshake: when the
+   * endpoint's PSK (`before`) no longer holds, its DTLS sessions get close_notify; registrations the rules no longer
+   * allow are removed (deregistered). Removed rather than left until their next Update: until then the console
+   * would go on listing, reading and observing a device through credentials it has revoked.
+   */
+  private enforceSecurity(endpoint?: string, before?: { identity: string; key: Uint8Array | undefined }): void {
+    const now = endpoint === undefined ? undefined : this.pskOf(endpoint)
+    const kept = before !== undefined && now?.identity === before.identity && now.key !== undefined && before.key !== undefined && Buffer.from(now.key).equals(before.key)
+    const revoked = before !== undefined && !kept ? before.identity : undefined
+    if (revoked !== undefined) this.dtls.closeSessions(revoked, `the key of PSK identity "${revoked}" was revoked`)
+    this.server.removeRevoked(revoked)
   }
 
   getSecurityPolicy(): SecurityPolicy {
@@ -429,6 +455,7 @@ export class ConsoleService {
   setSecurityPolicy(input: SecurityPolicyInput): SecurityPolicy {
     this.security.setPolicy({ refuseNoSec: input.refuseNoSec })
     this.emitEvent({ kind: 'log', time: Date.now(), level: 'info', message: `security: NoSec registrations are ${input.refuseNoSec ? 'refused' : 'allowed'}` })
+    this.enforceSecurity()
     return this.getSecurityPolicy()
   }
 

@@ -369,7 +369,7 @@ export class Lwm2mServer {
   private update(registrationId: string, req: IncomingRequest, reply: (code: string, payload?: string) => void): void {
     const client = this.byRegistrationId.get(registrationId)
     if (!client) return reply('4.04', `no registration ${registrationId}; register again`)
-    // Checked again at each Update: a revoked identity or a NoSec policy turned on takes effect then.
+    // Checked again at each Update: removeRevoked applies a change at once only when the store's owner calls it.
     const session = sessionOf(req)
     const denied = sameSession(client.session, session, 'Update', client.params.endpoint) ?? this.opts.access?.check(client.params.endpoint, session)
     if (denied) return this.refuse(reply, 'Update', client.params.endpoint, req, denied)
@@ -406,6 +406,28 @@ export class Lwm2mServer {
     this.dropClient(client, 'de-registered')
     reply('2.02')
     this.emit({ kind: 'deregistered', time: this.opts.now(), endpoint: client.params.endpoint, registrationId })
+  }
+
+  /**
+   * Removes at once, each with the usual `deregistered` event, the registrations the device-identity rules no longer
+   * allow: those made with `revokedIdentity` (its key was replaced or deleted), and those the access check now
+   * refuses, as their next Update would be. Returns their endpoints.
+   */
+  removeRevoked(revokedIdentity?: string): string[] {
+    const removed: string[] = []
+    for (const client of [...this.clients.values()]) {
+      const endpoint = client.params.endpoint
+      const why =
+        revokedIdentity !== undefined && client.session.identity === revokedIdentity
+          ? `the key of PSK identity "${revokedIdentity}" it registered with was revoked`
+          : this.opts.access?.check(endpoint, { ...client.session, peer: client.peer })?.diagnostic
+      if (why === undefined) continue
+      this.dropClient(client, 'removed: its credentials were revoked')
+      this.log('warn', `registration of ${endpoint} removed: ${why}`)
+      this.emit({ kind: 'deregistered', time: this.opts.now(), endpoint, registrationId: client.registrationId })
+      removed.push(endpoint)
+    }
+    return removed
   }
 
   private receiveSend(req: IncomingRequest, reply: (code: string, payload?: string) => void): void {

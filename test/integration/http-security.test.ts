@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsoleService } from '../../electron/console/console-service.ts'
 import { RENDERER_CSP, startHttpApi } from '../../electron/console/http-api.ts'
 import { jsonRequest, openEvents } from '../support/http-client.ts'
+import { useTestClients } from '../support/server-harness.ts'
 
 /** The REST API of device identities, and the hardening of the web shell (issue 9). */
 
@@ -27,6 +28,8 @@ afterAll(async () => {
   for (const app of apps) await app.close()
   await service.close()
 })
+
+const clients = useTestClients(() => ({ port: service.coapPort }))
 
 const api = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; json: unknown }> => jsonRequest(method, `${base}${path}`, body, headers)
 
@@ -77,9 +80,13 @@ describe('device identities over REST', () => {
     await api('DELETE', '/api/security/ecg-2')
   })
 
-  it('reads and sets the NoSec policy', async () => {
+  it('reads and sets the NoSec policy; turning it on removes the plain registrations it refuses', async () => {
     expect((await api('GET', '/api/security-policy')).json).toEqual({ refuseNoSec: false, keyStorage: 'in memory (nothing is stored on disk)' })
+    const plain = await clients.registered({ endpoint: 'plain-dev' })
+    expect(service.getClient('plain-dev').ok).toBe(true)
     expect((await api('PUT', '/api/security-policy', { refuseNoSec: true })).json).toMatchObject({ refuseNoSec: true })
+    expect(service.getClient('plain-dev').ok).toBe(false)
+    expect((await plain.update()).code).toBe('4.04')
     expect((await api('PUT', '/api/security-policy', { refuseNoSec: 'yes' })).status).toBe(400)
     expect((await api('PUT', '/api/security-policy', { refuseNoSec: false })).json).toMatchObject({ refuseNoSec: false })
   })

@@ -120,6 +120,32 @@ describe('registration over DTLS', () => {
   })
 })
 
+describe('removing registrations when identities change (removeRevoked)', () => {
+  it('removes those made with a revoked identity and those the rules now refuse, each with a deregistered event', async () => {
+    const device = await overDtls('ecg-a', 'id-a')
+    const location = (await device.register()).locationPath.join('/')
+    const plain = await clients.start({ endpoint: 'plain-1' })
+    expect((await plain.register()).code).toBe('2.01')
+    security.setNoSec('legacy')
+    expect((await (await clients.start({ endpoint: 'legacy' })).register()).code).toBe('2.01')
+    const local = await clients.start({ endpoint: 'objecttwin-local' })
+    trustedPort = local.port
+    expect((await local.register()).code).toBe('2.01')
+
+    // Nothing has changed yet: nothing goes.
+    expect(server.removeRevoked()).toEqual([])
+    // Same identity, new key: the rules still let the identity in, but what was made with the old key goes.
+    expect(server.removeRevoked('id-a')).toEqual(['ecg-a'])
+    expect(log.of('deregistered')).toContainEqual(expect.objectContaining({ endpoint: 'ecg-a', registrationId: location.split('/')[1] }))
+    expect(log.of('log').map((e) => e.message)).toContain('registration of ecg-a removed: the key of PSK identity "id-a" it registered with was revoked')
+    expect((await device.request('POST', `/${location}`)).code).toBe('4.04')
+
+    security.setPolicy({ refuseNoSec: true })
+    expect(server.removeRevoked()).toEqual(['plain-1'])
+    expect(server.listClients().map((c) => c.endpoint).sort()).toEqual(['legacy', 'objecttwin-local'])
+  })
+})
+
 describe('registration over plain CoAP', () => {
   it('refuses an endpoint that has a PSK identity: it must use DTLS', async () => {
     const reply = await (await clients.start({ endpoint: 'ecg-a' })).register()

@@ -8,6 +8,7 @@ export const AlertDescription = {
   badRecordMac: 20,
   handshakeFailure: 40,
   illegalParameter: 47,
+  accessDenied: 49,
   decodeError: 50,
   decryptError: 51,
   protocolVersion: 70,

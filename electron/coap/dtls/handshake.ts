@@ -85,7 +85,7 @@ export class ServerHandshake {
    * its timer on our old flight, then never repeats its own); we wait for its flight instead.
    */
   private clientHasOurFlight = false
-  private pskIdentity = ''
+  private pskIdentity: string | undefined
   private master: Buffer = Buffer.alloc(0)
   private clientReader: RecordProtection | undefined
   private serverWriter: EpochWriter | undefined
@@ -127,6 +127,11 @@ export class ServerHandshake {
     this.armTimer()
   }
 
+  /** The PSK identity the client named in its key exchange; undefined before that. */
+  get identity(): string | undefined {
+    return this.pskIdentity
+  }
+
   /** Still waiting for the client's second flight: nothing but a cookie shows the client is serious. */
   get awaitingKeyExchange(): boolean {
     return this.state === 'keyExchange'
@@ -149,6 +154,11 @@ export class ServerHandshake {
     }
   }
 
+  /** Ends the handshake with a fatal access_denied: the identity it named was revoked while it ran. */
+  abort(reason: string): void {
+    this.fail(new HandshakeFailure(fatal(AlertDescription.accessDenied), reason))
+  }
+
   /** Stops the retransmission timer; the server calls it when it forgets the handshake. */
   dispose(): void {
     clearTimeout(this.timer)
@@ -164,7 +174,7 @@ export class ServerHandshake {
       }
       const plaintext = this.clientReader.open(record.type, record.version, record.epoch, record.sequence, record.fragment)
       // With PSK a wrong key shows here first: the client's Finished does not authenticate.
-      if (!plaintext) throw new HandshakeFailure(fatal(AlertDescription.decryptError), `the client's Finished does not authenticate: wrong PSK for identity "${this.pskIdentity}"`)
+      if (!plaintext) throw new HandshakeFailure(fatal(AlertDescription.decryptError), `the client's Finished does not authenticate: wrong PSK for identity "${this.pskIdentity ?? ''}"`)
       content = plaintext
     } else if (record.epoch !== 0) {
       return
@@ -225,7 +235,7 @@ export class ServerHandshake {
 
   private receiveFinished(message: HandshakeMessage, recordSequence: number): void {
     if (message.body.length !== 12 || !timingSafeEqual(message.body, this.expectedClientFinished)) {
-      throw new HandshakeFailure(fatal(AlertDescription.decryptError), `the client's Finished does not verify: wrong PSK for identity "${this.pskIdentity}"`)
+      throw new HandshakeFailure(fatal(AlertDescription.decryptError), `the client's Finished does not verify: wrong PSK for identity "${this.pskIdentity ?? ''}"`)
     }
     this.transcript.update(encodeWhole(message))
     const finished = this.message(HandshakeType.finished, verifyData(this.master, 'server', this.transcript.digest()))
@@ -234,7 +244,7 @@ export class ServerHandshake {
     this.dispose()
     this.state = 'done'
     this.sendFlight(finalFlight)
-    const session = new DtlsSession({ peer: this.peer, pskIdentity: this.pskIdentity, suite: this.suite, reader: this.clientReader as RecordProtection, writer, finalFlight, now: this.config.now() })
+    const session = new DtlsSession({ peer: this.peer, pskIdentity: this.pskIdentity ?? '', suite: this.suite, reader: this.clientReader as RecordProtection, writer, finalFlight, now: this.config.now() })
     session.markReceived(recordSequence)
     this.events.established(session)
   }

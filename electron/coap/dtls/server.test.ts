@@ -11,7 +11,7 @@ import { cipherSuiteNamed, keyBlockLength, splitKeyBlock, type RecordProtection 
 import { encodeWhole, fragmentMessage, HandshakeType, parseHandshakeFragments, type HandshakeMessage } from './handshake-messages.ts'
 import { extendedMasterSecret, keyBlock, masterSecret, pskPremasterSecret, verifyData } from './prf.ts'
 import { ContentType, DTLS_1_2, encodeRecord, parseRecords, type DtlsRecord } from './record.ts'
-import { DtlsServer } from './server.ts'
+import { DtlsServer, type PskLookup } from './server.ts'
 
 const PSK = Buffer.from('scripted-secret')
 const CCM_8 = cipherSuiteNamed('TLS_PSK_WITH_AES_128_CCM_8')
@@ -129,10 +129,10 @@ describe('DtlsServer with a scripted client', () => {
     for (const c of cleanup.splice(0)) await c()
   })
 
-  async function setUp(): Promise<{ server: DtlsServer; client: ScriptedClient; received: string[] }> {
+  // The key comes asynchronously, as from a store: records behind the key exchange wait for it.
+  async function setUp(pskFor: PskLookup = async (identity) => (identity === 'scripted' ? PSK : undefined)): Promise<{ server: DtlsServer; client: ScriptedClient; received: string[]; another: () => Promise<ScriptedClient> }> {
     const socket = await udp()
-    // The key comes asynchronously, as from a store: records behind the key exchange wait for it.
-    const server = new DtlsServer(socket, { identityHint: 'hint', pskFor: async (identity) => (identity === 'scripted' ? PSK : undefined) })
+    const server = new DtlsServer(socket, { identityHint: 'hint', pskFor })
     const received: string[] = []
     server.onData((payload, session) => received.push(`${session.pskIdentity}:${payload.toString()}`))
     const clientSocket = await udp()
@@ -141,7 +141,12 @@ describe('DtlsServer with a scripted client', () => {
       socket.close()
       clientSocket.close()
     })
-    return { server, client: new ScriptedClient(clientSocket, socket.address().port), received }
+    const another = async (): Promise<ScriptedClient> => {
+      const more = await udp()
+      cleanup.push(async () => void more.close())
+      return new ScriptedClient(more, socket.address().port)
+    }
+    return { server, client: new ScriptedClient(clientSocket, socket.address().port), received, another }
   }
 
   it.each([true, false])('completes a handshake (extended master secret offered: %s), then carries data both ways', async (ems) => {
@@ -207,6 +212,45 @@ describe('DtlsServer with a scripted client', () => {
     await server.close()
     const [alert] = (await client.next()) as DtlsRecord[]
     expect(parseAlert(client.open(alert!)!)).toEqual({ level: AlertLevel.warning, description: AlertDescription.closeNotify })
+  })
+
+  it('closes the sessions of a revoked identity with an encrypted close_notify, keeps the others, and wants a new handshake', async () => {
+    const { server, client, received, another } = await setUp(async (identity) => (identity === 'scripted' || identity === 'other' ? PSK : undefined))
+    const other = await another()
+    await client.handshake({ identity: 'scripted', extendedMasterSecret: true })
+    await other.handshake({ identity: 'other', extendedMasterSecret: true })
+    const peer = { address: '127.0.0.1', port: client.socket.address().port }
+    expect(server.closeSessions('scripted', 'its key was revoked')).toBe(1)
+    const [alert] = (await client.next()) as DtlsRecord[]
+    expect(alert).toMatchObject({ type: ContentType.alert, epoch: 1 })
+    expect(parseAlert(client.open(alert!)!)).toEqual({ level: AlertLevel.warning, description: AlertDescription.closeNotify })
+    expect(server.session(peer)).toBeUndefined()
+    expect(server.stats().sessions).toBe(1)
+    // A record of the old session is not delivered; after a new handshake, data flows again.
+    client.send(client.sealed(ContentType.applicationData, Buffer.from('stale')))
+    other.send(other.sealed(ContentType.applicationData, Buffer.from('untouched')))
+    await client.handshake({ identity: 'scripted', extendedMasterSecret: true })
+    client.send(client.sealed(ContentType.applicationData, Buffer.from('fresh')))
+    await expect.poll(() => [...received].sort()).toEqual(['other:untouched', 'scripted:fresh'])
+    expect(server.stats()).toMatchObject({ sessions: 2, handshakesCompleted: 3 })
+  })
+
+  it('ends with access_denied a handshake whose identity is revoked while its key is looked up', async () => {
+    let lookedUp!: () => void
+    const lookup = new Promise<void>((resolve) => (lookedUp = resolve))
+    let answer!: (key: Buffer) => void
+    const { server, client } = await setUp((identity) => {
+      expect(identity).toBe('scripted')
+      lookedUp()
+      return new Promise((resolve) => (answer = resolve))
+    })
+    const handshake = client.handshake({ identity: 'scripted', extendedMasterSecret: true })
+    await lookup
+    expect(server.closeSessions('scripted', 'its key was revoked')).toBe(0)
+    // The old key arrives too late: the handshake is over.
+    answer(PSK)
+    await expect(handshake).rejects.toThrow(`alert ${AlertDescription.accessDenied}`)
+    expect(server.stats()).toMatchObject({ sessions: 0, handshakes: 0, handshakesFailed: 1, handshakesCompleted: 0 })
   })
 
   it('answers an unknown identity with a fatal unknown_psk_identity', async () => {

@@ -131,6 +131,25 @@ export class DtlsServer {
   }
 
   /**
+   * Ends every session authenticated with `pskIdentity` with an encrypted close_notify, and every handshake that
+   * named it with a fatal access_denied: its key was revoked, and nothing set up with it may outlive that. The
+   * peer's next datagram needs a new handshake. Returns how many sessions were closed.
+   */
+  closeSessions(pskIdentity: string, reason: string): number {
+    let closed = 0
+    // A copy: ending a handshake or a session deletes its connection.
+    for (const connection of [...this.connections.values()]) {
+      // A handshake past its key lookup would otherwise still finish with the old key.
+      if (connection.handshake?.identity === pskIdentity) connection.handshake.abort(reason)
+      if (connection.session?.pskIdentity !== pskIdentity) continue
+      this.sendAlert(connection, AlertLevel.warning, AlertDescription.closeNotify)
+      this.endSession(connection, reason)
+      closed++
+    }
+    return closed
+  }
+
+  /**
    * Sends close_notify on every session and forgets them all; resolves once those are sent. The socket stays
    * open (it is the caller's): closing it sooner would cancel the alerts.
    */
