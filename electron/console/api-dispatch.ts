@@ -2,6 +2,7 @@ import type { z } from 'zod'
 import { API_METHODS, describeIssues, isShellMethod, NO_UPDATER_MESSAGE, type ApiMethodName, type ShellMethodName } from '../../shared/api/console-api.ts'
 import { fail, ok, type Result } from '../../shared/api/result.ts'
 import type { ConsoleService } from './console-service.ts'
+import { historyCsv } from './history-csv.ts'
 
 /**
  * The one place where each API method (shared/api/console-api.ts) becomes a ConsoleService call:
@@ -22,6 +23,11 @@ const noUpdater = (): Result<never> => fail('unavailable', NO_UPDATER_MESSAGE)
 
 function dmOptions(input: { format?: string | undefined; timeoutMs?: number | undefined }): { format?: string; timeoutMs?: number } {
   return { ...(input.format !== undefined ? { format: input.format } : {}), ...(input.timeoutMs !== undefined ? { timeoutMs: input.timeoutMs } : {}) }
+}
+
+/** The time range of a history input, without the ends it leaves out (the store fills those in). */
+function timeRange(input: { from?: number | undefined; to?: number | undefined }): { from?: number; to?: number } {
+  return { ...(input.from !== undefined ? { from: input.from } : {}), ...(input.to !== undefined ? { to: input.to } : {}) }
 }
 
 export const API_DISPATCH: { readonly [M in ApiMethodName]: Call<M> } = {
@@ -47,8 +53,12 @@ export const API_DISPATCH: { readonly [M in ApiMethodName]: Call<M> } = {
   setVirtualLink: (s, i) => s.setVirtualLink(i),
   getSettings: (s) => ok(s.getSettings()),
   updateSettings: (s, i) => s.updateSettings(i),
-  history: (s, i) => s.history(i.endpoint, i.path, { ...(i.from !== undefined ? { from: i.from } : {}), ...(i.to !== undefined ? { to: i.to } : {}), ...(i.maxPoints !== undefined ? { maxPoints: i.maxPoints } : {}) }),
+  history: (s, i) => s.history(i.endpoint, i.path, { ...timeRange(i), ...(i.maxPoints !== undefined ? { maxPoints: i.maxPoints } : {}) }),
   historySeries: (s, i) => ok(s.historySeries(i.endpoint)),
+  exportHistoryCsv: (s, i) => {
+    const pages = s.historySamples(i.endpoint, i.path, timeRange(i))
+    return pages.ok ? historyCsv(i.endpoint, i.path, pages.value) : pages
+  },
   mqttStatus: (s) => ok(s.mqttStatus()),
   configureMqtt: (s, i) => s.configureMqtt(i),
   getControl: (s, i) => ok(s.getControl(i.endpoint)),

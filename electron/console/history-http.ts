@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream'
 import { fail, ok, type Result } from '../../shared/api/result.ts'
 import type { HistoryQuery, SamplePage } from '../store/history-store.ts'
-import type { HistoryValue } from '../store/min-max-buckets.ts'
+import { csvChunks } from './history-csv.ts'
 
 /** The history routes' query string: times in ms since the epoch or ISO 8601, maxPoints a whole number. */
 export function historyQueryFrom(query: Readonly<Record<string, string | undefined>>): Result<HistoryQuery> {
@@ -30,29 +30,7 @@ function parseTime(raw: string): number | undefined {
   return Number.isFinite(t) ? t : undefined
 }
 
-/** A CSV field: strings quoted, and those a spreadsheet would run as a formula defused. */
-function csvValue(v: HistoryValue): string {
-  if (typeof v !== 'string') return String(v)
-  const safe = /^[=+\-@\t\r]/.test(v) ? `'${v}` : v
-  return `"${safe.replaceAll('"', '""')}"`
-}
-
-/** `time,value` lines (ISO time, ms precision) streamed a page at a time. */
+/** The CSV of history-csv.ts, streamed a page at a time (an export of any size). */
 export function csvStream(pages: Iterable<SamplePage>): Readable {
-  return Readable.from(
-    (function* lines(): Generator<string> {
-      yield 'time,value\n'
-      for (const page of pages) {
-        let text = ''
-        for (let i = 0; i < page.times.length; i++) text += `${new Date(page.times[i] as number).toISOString()},${csvValue(page.values[i] as HistoryValue)}\n`
-        yield text
-      }
-    })(),
-    { objectMode: false },
-  )
-}
-
-/** "ecg-7_1031_0_1.csv": safe in a Content-Disposition header and as a file name. */
-export function csvFileName(endpoint: string, path: string): string {
-  return `${endpoint}${path.replaceAll('/', '_')}`.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 120) + '.csv'
+  return Readable.from(csvChunks(pages), { objectMode: false })
 }

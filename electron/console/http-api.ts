@@ -13,7 +13,9 @@ import { ConfigureControlInput } from '../../shared/api/control-schemas.ts'
 import { SecurityPolicyInput, SetSecurityInput } from '../../shared/api/security-schemas.ts'
 import type { ConsoleService } from './console-service.ts'
 import { RENDERER_CSP } from './renderer-csp.ts'
-import { csvFileName, csvStream, historyQueryFrom } from './history-http.ts'
+import { csvStream, historyQueryFrom } from './history-http.ts'
+import { csvFileName } from './history-csv.ts'
+import { dispatchApi } from './api-dispatch.ts'
 import { DEFAULT_DM_RATE_LIMIT, RateLimiter, type RateLimit } from './rate-limiter.ts'
 import { rememberSecret } from '../../shared/security/redact.ts'
 
@@ -131,6 +133,11 @@ function target(rest: string): { path: string; action?: string } {
   const last = segments[segments.length - 1]
   if (last !== undefined && ACTIONS.has(last)) return { path: '/' + segments.slice(0, -1).join('/'), action: last }
   return { path: '/' + segments.join('/') }
+}
+
+/** Whether a client asked for JSON rather than CSV (`Accept: application/json`, without text/csv). */
+function wantsJson(accept: string | undefined): boolean {
+  return accept !== undefined && /\bapplication\/json\b/i.test(accept) && !/\btext\/csv\b/i.test(accept)
 }
 
 function queryNumber(value: unknown, name: string): number | undefined | Error {
@@ -264,6 +271,10 @@ export async function startHttpApi(service: ConsoleService, options: HttpApiOpti
       const query = historyQueryFrom(req.query)
       if (!query.ok) return badRequest(reply, query.error.message)
       if (action === 'history' && req.query['format'] !== 'csv') return send(reply, service.history(req.params.ep, path, query.value))
+      // The HTTP transport's exportHistoryCsv asks for JSON; a link (or curl) gets the streamed CSV.
+      if (action === 'history.csv' && wantsJson(req.headers.accept)) {
+        return send(reply, await dispatchApi(service, 'exportHistoryCsv', { endpoint: req.params.ep, path, from: query.value.from, to: query.value.to }))
+      }
       const pages = service.historySamples(req.params.ep, path, query.value)
       if (!pages.ok) return send(reply, pages)
       return reply.header('Content-Type', 'text/csv; charset=utf-8').header('Content-Disposition', `attachment; filename="${csvFileName(req.params.ep, path)}"`).send(csvStream(pages.value))

@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { RESOURCE_TYPES } from '../lwm2m/values.ts'
 import type { ConsoleEvent, ConsoleEventKind } from './events.ts'
 import type { Result } from './result.ts'
-import { HISTORY_MAX_POINTS, HistoryResult, HistorySeries } from './history-schemas.ts'
+import { HISTORY_MAX_POINTS, HistoryCsv, HistoryResult, HistorySeries } from './history-schemas.ts'
 import { ConsoleSettings, GatewayStatus, ScanInput, SensorInput, SettingsPatch, VirtualLinkInput } from './gateway-schemas.ts'
 import { MqttConfigureInput, MqttStatus } from './mqtt-schemas.ts'
 import { ConfigureControlInput, ControlInput, ControlStatus } from './control-schemas.ts'
@@ -68,6 +68,8 @@ export const HistoryInput = z.object({
   maxPoints: z.number().int().min(2).max(HISTORY_MAX_POINTS).optional(),
 })
 export const HistorySeriesInput = z.object({ endpoint: Endpoint.optional() })
+/** Every stored sample of one resource in [from, to] as CSV (same defaults as HistoryInput). */
+export const ExportHistoryCsvInput = HistoryInput.omit({ maxPoints: true })
 
 export const ClientList = z.array(ClientInfo)
 export const ObserveResult = DmResult.extend({ observationId: z.string().optional() })
@@ -95,6 +97,7 @@ export type DeleteInput = z.infer<typeof DeleteInput>
 export type ListObservationsInput = z.infer<typeof ListObservationsInput>
 export type HistoryInput = z.infer<typeof HistoryInput>
 export type HistorySeriesInput = z.infer<typeof HistorySeriesInput>
+export type ExportHistoryCsvInput = z.infer<typeof ExportHistoryCsvInput>
 export type GetClientInput = z.infer<typeof GetClientInput>
 
 const WireEntrySchema = z.object({
@@ -174,6 +177,7 @@ export const API_METHODS = {
   updateSettings: { channel: 'settings:update', input: SettingsPatch, result: ConsoleSettings },
   history: { channel: 'history:query', input: HistoryInput, result: HistoryResult },
   historySeries: { channel: 'history:series', input: HistorySeriesInput, result: z.array(HistorySeries) },
+  exportHistoryCsv: { channel: 'history:export-csv', input: ExportHistoryCsvInput, result: HistoryCsv },
   mqttStatus: { channel: 'mqtt:status', input: NoInput, result: MqttStatus },
   configureMqtt: { channel: 'mqtt:configure', input: MqttConfigureInput, result: MqttStatus },
   getControl: { channel: 'control:get', input: ControlInput, result: ControlStatus },
@@ -251,6 +255,11 @@ export interface ConsoleApi {
   history(input: HistoryInput): Promise<Result<HistoryResult>>
   /** The resources with stored values, of one endpoint or of all. */
   historySeries(input: HistorySeriesInput): Promise<Result<HistorySeries[]>>
+  /**
+   * Every stored sample of one resource in [from, to] as one CSV text, with a file name: the desktop app's
+   * export. Refused (`invalid_input`) past HISTORY_CSV_MAX_SAMPLES; a browser streams `…/history.csv` instead.
+   */
+  exportHistoryCsv(input: ExportHistoryCsvInput): Promise<Result<HistoryCsv>>
   /** The MQTT bridge: connection state, last error, counters and settings (the password only as `hasPassword`). */
   mqttStatus(): Promise<Result<MqttStatus>>
   /** Change the bridge's settings (only the fields given; `password: null` removes it); it reconnects with them. */

@@ -12,6 +12,11 @@ export const HISTORY_MAX_POINTS = 100_000
 export const HISTORY_DEFAULT_POINTS = 2000
 /** The range when the caller gives neither end: the last hour. */
 export const HISTORY_DEFAULT_SPAN_MS = 3_600_000
+/**
+ * Most samples one exportHistoryCsv answer carries (about 7 MB of CSV): it crosses IPC as one string.
+ * The streamed REST route (`…/history.csv`) has no such ceiling.
+ */
+export const HISTORY_CSV_MAX_SAMPLES = 200_000
 
 export const HistoryValue = z.union([z.number(), z.string(), z.boolean()])
 
@@ -43,3 +48,11 @@ export const HistorySeries = z.object({
   lastTime: z.number(),
 })
 export type HistorySeries = z.infer<typeof HistorySeries>
+
+/** Every sample of a range as CSV text (`time,value`, ISO times), with the file name to save it under. */
+export const HistoryCsv = z.object({
+  filename: z.string(),
+  samples: z.number().int().min(0),
+  csv: z.string(),
+})
+export type HistoryCsv = z.infer<typeof HistoryCsv>

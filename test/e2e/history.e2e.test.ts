@@ -1,15 +1,20 @@
 /**
  * The History view end to end: the real console engine and HTTP API with the built UI, a real device
  * observed over CoAP streaming ECG with device timestamps, and Debian's Chromium driving the view
- * (device, range, wheel zoom that re-queries the store at the chart's width, CSV export).
+ * (device, range, wheel zoom that re-queries the store at the chart's width, CSV export — as a link
+ * in a browser, and as the desktop app does it over IPC).
  */
-import { existsSync, mkdirSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dispatchApi } from '../../electron/console/api-dispatch.ts'
 import { ConsoleService } from '../../electron/console/console-service.ts'
 import { startHttpApi } from '../../electron/console/http-api.ts'
+import { RENDERER_CSP } from '../../electron/console/renderer-csp.ts'
+import { registerApiHandlers, type InvokeEventLike } from '../../electron/main/ipc-bridge.ts'
+import { API_METHODS, type ExportHistoryCsvInput } from '../../shared/api/console-api.ts'
 import { parsePath } from '../../shared/lwm2m/path.ts'
 import { waitFor } from '../support/server-harness.ts'
 import { TestClient } from '../support/test-client.ts'
@@ -113,5 +118,54 @@ describe.skipIf(hostLacks('chromium'))('History view (console + Chromium)', () =
     const lines = (await res.text()).trimEnd().split('\n')
     expect(lines[0]).toBe('time,value')
     expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z,-?\d+$/)
+  })
+
+  it('exports over IPC as the desktop app does: one CSV answer, saved through a blob download under the app\'s CSP', async () => {
+    if (!browser) throw new Error('no browser')
+    // The real main-process handlers, reached through a page binding that reports the calling frame as
+    // Electron does; the page gets a window.objecttwin built from the channel names, as the preload's.
+    const handlers = new Map<string, (event: InvokeEventLike, input: unknown) => unknown>()
+    registerApiHandlers({ handle: (channel, listener) => void handlers.set(channel, listener), removeHandler: (channel) => void handlers.delete(channel) }, service, (url) => url?.startsWith(`${base}/`) ?? false)
+    const exports: ExportHistoryCsvInput[] = []
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light', acceptDownloads: true })
+    try {
+      const desk = await context.newPage()
+      await desk.exposeBinding('objecttwinInvoke', ({ frame }, channel: string, input: unknown) => {
+        if (channel === API_METHODS.exportHistoryCsv.channel) exports.push(input as ExportHistoryCsvInput)
+        return handlers.get(channel)?.({ senderFrame: { url: frame.url() } }, input)
+      })
+      await desk.addInitScript((methods: [string, string][]) => {
+        const page = globalThis as unknown as { objecttwinInvoke(channel: string, input: unknown): Promise<unknown>; objecttwin?: unknown }
+        const bridge: Record<string, unknown> = {}
+        for (const [name, channel] of methods) bridge[name] = (input: unknown) => page.objecttwinInvoke(channel, input)
+        bridge['subscribe'] = () => () => undefined
+        bridge['onShellCommand'] = () => () => undefined
+        bridge['appInfo'] = () => Promise.resolve({ ok: true, value: { name: 'ObjectTwin Console', version: 'e2e', platform: 'linux' } })
+        page.objecttwin = bridge
+      }, Object.entries(API_METHODS).map(([name, spec]): [string, string] => [name, spec.channel]))
+      const response = await desk.goto(`${base}/#/history/${EP}${ECG}`)
+      expect(response?.headers()['content-security-policy']).toBe(RENDERER_CSP)
+      await expect.poll(() => desk.getByTestId('history-endpoint').inputValue(), { timeout: STEP_MS }).toBe(EP)
+      await desk.getByTestId('history-range-5m').click()
+      await expect.poll(async () => (await desk.getByTestId('history-status').textContent()) ?? '', { timeout: STEP_MS }).toMatch(/^5,001 samples/)
+
+      const button = desk.getByTestId('history-export')
+      expect(await button.evaluate((el) => el.tagName)).toBe('BUTTON')
+      const [download] = await Promise.all([desk.waitForEvent('download', { timeout: STEP_MS }), button.click()])
+      expect(download.suggestedFilename()).toBe(`${EP}_1031_0_1.csv`)
+      const saved = readFileSync(await download.path(), 'utf8')
+      // What was saved is exactly the engine's CSV of the window asked for: the last five minutes, in whole ms.
+      expect(exports).toHaveLength(1)
+      const asked = exports[0] as ExportHistoryCsvInput
+      expect((asked.to ?? 0) - (asked.from ?? 0)).toBeGreaterThanOrEqual(300_000)
+      expect((asked.to ?? 0) - (asked.from ?? 0)).toBeLessThanOrEqual(300_001)
+      const engine = await dispatchApi(service, 'exportHistoryCsv', asked)
+      expect(engine.ok && engine.value.samples).toBe(5001)
+      expect(saved).toBe(engine.ok ? engine.value.csv : '')
+      expect(await desk.getByTestId('history-status').locator('.error').count()).toBe(0)
+      await desk.screenshot({ path: resolve(RESULTS, 'history-ipc-export.png') })
+    } finally {
+      await context.close()
+    }
   })
 })

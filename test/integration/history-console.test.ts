@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FastifyInstance } from 'fastify'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { dispatchApi } from '../../electron/console/api-dispatch.ts'
 import { ConsoleService } from '../../electron/console/console-service.ts'
 import { startHttpApi } from '../../electron/console/http-api.ts'
 import { createHttpTransport } from '../../renderer/src/api/http-transport.ts'
-import type { HistoryResult } from '../../shared/api/history-schemas.ts'
+import { HISTORY_CSV_MAX_SAMPLES, type HistoryResult } from '../../shared/api/history-schemas.ts'
 import type { Result } from '../../shared/api/result.ts'
 import { parsePath } from '../../shared/lwm2m/path.ts'
 import type { Lwm2mRecord } from '../../shared/lwm2m/values.ts'
@@ -166,5 +167,43 @@ describe('REST', () => {
     } finally {
       api.close()
     }
+  })
+})
+
+describe('CSV export as one answer (exportHistoryCsv, what the desktop app saves)', () => {
+  const range = { from: T0 * 1000, to: T0 * 1000 + 1000 }
+
+  it('answers the streamed route\'s CSV, through the API dispatch (the IPC bridge) and over HTTP alike', async () => {
+    const dispatched = value(await dispatchApi(service, 'exportHistoryCsv', { endpoint: EP, path: ECG, ...range }))
+    const streamed = await get(`/api/clients/${EP}${ECG}/history.csv?from=${range.from}&to=${range.to}`)
+    expect(streamed.type).toMatch(/^text\/csv/)
+    expect(dispatched).toEqual({ filename: 'hist-ecg_1031_0_1.csv', samples: 251, csv: streamed.text })
+    const api = createHttpTransport({ baseUrl: base })
+    try {
+      expect(value(await api.exportHistoryCsv({ endpoint: EP, path: ECG, ...range }))).toEqual(dispatched)
+    } finally {
+      api.close()
+    }
+    expect(await dispatchApi(service, 'exportHistoryCsv', { endpoint: EP, path: '/1031' })).toMatchObject({ ok: false, error: { code: 'invalid_input', message: expect.stringContaining('not a resource path') } })
+    expect(await dispatchApi(service, 'exportHistoryCsv', { endpoint: EP, path: ECG, maxPoints: 10 })).toMatchObject({ ok: true })
+  })
+
+  it(`refuses more than ${HISTORY_CSV_MAX_SAMPLES} samples, naming the way out, where the streamed route carries them all`, async () => {
+    const ep = 'hist-bulk'
+    const from = T0 * 1000
+    // One sample per ms: [from, from + MAX] holds one more than the ceiling.
+    for (let i = 0; i <= HISTORY_CSV_MAX_SAMPLES; i++) service.historyStore.append(ep, ECG, from + i, i % 1000, 'integer')
+    const input = { endpoint: ep, path: ECG, from, to: from + HISTORY_CSV_MAX_SAMPLES }
+    const refused = await dispatchApi(service, 'exportHistoryCsv', input)
+    expect(refused).toEqual({ ok: false, error: { code: 'invalid_input', message: expect.stringMatching(/has more than 200,000 samples in this range.*narrow the range/) } })
+    const api = createHttpTransport({ baseUrl: base })
+    try {
+      expect(await api.exportHistoryCsv(input)).toEqual(refused)
+    } finally {
+      api.close()
+    }
+    expect(value(await dispatchApi(service, 'exportHistoryCsv', { ...input, to: input.to - 1 })).samples).toBe(HISTORY_CSV_MAX_SAMPLES)
+    const streamed = await get(`/api/clients/${ep}${ECG}/history.csv?from=${from}&to=${input.to}`)
+    expect(streamed.text.trimEnd().split('\n')).toHaveLength(1 + HISTORY_CSV_MAX_SAMPLES + 1)
   })
 })

@@ -41,6 +41,7 @@ const VALID: { [M in ApiMethodName]: ApiInput<M> } = {
   updateSettings: { localGateway: { endpoint: 'objecttwin-local' } },
   history: { endpoint: 'nobody', path: '/3/0/9' },
   historySeries: {},
+  exportHistoryCsv: { endpoint: 'nobody', path: '/3/0/9', from: 0, to: 1000 },
   mqttStatus: {},
   configureMqtt: { topicPrefix: 'objecttwin' },
   getControl: { endpoint: 'nobody' },
@@ -110,7 +111,7 @@ describe('IPC handlers', () => {
       else expect(answer.error.code, `${method}: ${answer.error.message}`).not.toBe('invalid_input')
     }
     // Methods that need no client succeed here.
-    for (const method of ['listClients', 'listObservations', 'health', 'gatewayStatus', 'getSettings', 'historySeries'] as const) {
+    for (const method of ['listClients', 'listObservations', 'health', 'gatewayStatus', 'getSettings', 'historySeries', 'exportHistoryCsv'] as const) {
       const answer = (await ipcRenderer.invoke(API_METHODS[method].channel, VALID[method])) as Result<unknown>
       expect(answer.ok, method).toBe(true)
     }

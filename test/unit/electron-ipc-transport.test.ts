@@ -123,6 +123,17 @@ describe('IPC transport over the real bridge and engine', () => {
     expect(everything.every((e) => !('sender' in e))).toBe(true)
   })
 
+  it('exports the observed ECG samples as one CSV through the bridge', async () => {
+    const path = `/${ecgObjectId}/0/1`
+    const file = value(await api.exportHistoryCsv({ endpoint: ENDPOINT, path, from: 0, to: Date.now() + 60_000 }))
+    expect(file.filename).toBe(`${ENDPOINT}_${ecgObjectId}_0_1.csv`)
+    expect(file.samples).toBeGreaterThan(0)
+    const lines = file.csv.trimEnd().split('\n')
+    expect(lines).toHaveLength(1 + file.samples)
+    expect(lines[0]).toBe('time,value')
+    expect(lines[1]).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z,-?\d/)
+  })
+
   it('changes a simulated link and scans through the gateway methods', async () => {
     const degraded = value(await api.setVirtualLink({ sensor: 'hr', interference: 0.4, distanceM: 3 }))
     expect(degraded.virtualSensors?.find((s) => s.id === 'hr')).toMatchObject({ interference: 0.4, distanceM: 3 })

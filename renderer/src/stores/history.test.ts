@@ -1,7 +1,7 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { ConsoleApi, HistoryInput } from '../../../shared/api/console-api.ts'
-import type { HistoryResult, HistorySeries } from '../../../shared/api/history-schemas.ts'
+import type { ConsoleApi, ExportHistoryCsvInput, HistoryInput } from '../../../shared/api/console-api.ts'
+import type { HistoryCsv, HistoryResult, HistorySeries } from '../../../shared/api/history-schemas.ts'
 import { fail, ok, type Result } from '../../../shared/api/result.ts'
 import { provideApi } from '../api/api-context.ts'
 import { useHistoryStore } from './history.ts'
@@ -114,5 +114,36 @@ describe('history store', () => {
     expect(store.error).toBe('choose a start before the end')
     expect(store.setCustom(T, T + 10)).toBe(true)
     expect([store.preset, store.range]).toEqual(['custom', { from: T, to: T + 10 }])
+  })
+
+  it('exports the window shown, in whole milliseconds outward, and shows why the console refused', async () => {
+    const f = fakeApi(SERIES)
+    const exports: ExportHistoryCsvInput[] = []
+    let answer: Result<HistoryCsv> = ok({ filename: 'ecg-1_1031_0_1.csv', samples: 1, csv: 'time,value\n2026-01-01T00:00:01.000Z,5\n' })
+    const api = Object.assign(f.api, {
+      exportHistoryCsv: (input: ExportHistoryCsvInput) => {
+        exports.push(input)
+        return Promise.resolve(answer)
+      },
+    })
+    provideApi(api)
+    const store = useHistoryStore()
+    expect(await store.exportCsv()).toBeUndefined()
+    expect(exports).toEqual([])
+
+    await store.refreshSeries()
+    const zoom = store.load(800, { from: T + 1000.4, to: T + 1999.6 })
+    f.answer(0)
+    await zoom
+    const pending = store.exportCsv()
+    expect(store.exporting).toBe(true)
+    expect(await pending).toEqual(answer.ok && answer.value)
+    expect(exports).toEqual([{ endpoint: 'ecg-1', path: '/1031/0/1', from: T + 1000, to: T + 2000 }])
+    expect([store.exporting, store.error]).toEqual([false, ''])
+
+    answer = fail('invalid_input', 'exportHistoryCsv: ecg-1 /1031/0/1 has more than 200,000 samples in this range, more than one export carries: narrow the range')
+    expect(await store.exportCsv()).toBeUndefined()
+    expect(store.error).toBe(`Export failed: ${answer.ok ? '' : answer.error.message}`)
+    expect(store.exporting).toBe(false)
   })
 })

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, ref, shallowRef } from 'vue'
-import type { HistoryResult, HistorySeries } from '../../../shared/api/history-schemas.ts'
+import type { HistoryCsv, HistoryResult, HistorySeries } from '../../../shared/api/history-schemas.ts'
 import { useApi } from '../api/api-context.ts'
 import { chartLine, coversAll, mergeDetail, pointsForWidth, presetWindow, type ChartLine, type RangePreset, type TimeWindow } from '../model/history.ts'
 
@@ -19,6 +19,7 @@ export const useHistoryStore = defineStore('history', () => {
   const overview = shallowRef<HistoryResult>()
   const detail = shallowRef<HistoryResult>()
   const loading = ref(false)
+  const exporting = ref(false)
   const error = ref('')
   let latest = 0
 
@@ -99,5 +100,27 @@ export const useHistoryStore = defineStore('history', () => {
     }
   }
 
-  return { series, endpoint, path, preset, range, overview, detail, loading, error, endpoints, resources, shown, shownWindow, line, refreshSeries, choose, setPreset, setCustom, load }
+  /**
+   * Every sample of the window shown as one CSV text (the desktop app's export: a browser follows the
+   * streamed link instead). Undefined, with `error` set, when the console refuses it (e.g. too many samples).
+   */
+  async function exportCsv(): Promise<HistoryCsv | undefined> {
+    if (endpoint.value === '' || path.value === '' || exporting.value) return undefined
+    const { from, to } = shownWindow.value
+    exporting.value = true
+    try {
+      // Whole milliseconds outward, as the link's range: no sample at an edge is lost.
+      const r = await useApi().exportHistoryCsv({ endpoint: endpoint.value, path: path.value, from: Math.floor(from), to: Math.ceil(to) })
+      if (!r.ok) {
+        error.value = `Export failed: ${r.error.message}`
+        return undefined
+      }
+      error.value = ''
+      return r.value
+    } finally {
+      exporting.value = false
+    }
+  }
+
+  return { series, endpoint, path, preset, range, overview, detail, loading, exporting, error, endpoints, resources, shown, shownWindow, line, refreshSeries, choose, setPreset, setCustom, load, exportCsv }
 })
