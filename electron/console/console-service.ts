@@ -22,7 +22,8 @@ import type { GatewayOptions } from '../gateway/gateway.ts'
 import { ConsoleSettings, LocalGatewaySettings, SettingsPatch, type GatewayStatus, type VirtualLinkInput } from '../../shared/api/gateway-schemas.ts'
 import { LocalGateway } from './local-gateway.ts'
 import { MqttBridge } from '../mqtt/mqtt-bridge.ts'
-import { defaultMqttSettings, mergeMqttSettings } from '../mqtt/mqtt-settings.ts'
+import { mergeMqttSettings } from '../mqtt/mqtt-settings.ts'
+import { MqttSettingsStore } from '../mqtt/mqtt-settings-store.ts'
 import { MqttSettings, type MqttConfigureInput, type MqttStatus } from '../../shared/api/mqtt-schemas.ts'
 import { HistoryStore, type HistoryOptions, type HistoryQuery, type SamplePage } from '../store/history-store.ts'
 import type { HistoryResult, HistorySeries } from '../../shared/api/history-schemas.ts'
@@ -134,6 +135,8 @@ export class ConsoleService {
   private local!: LocalGateway
   /** Publishes the console's events to an MQTT broker and takes commands from it (off unless its settings turn it on). */
   private mqttBridge!: MqttBridge
+  /** The bridge's stored settings, the password encrypted. */
+  private mqttSettings!: MqttSettingsStore
   private control!: AdaptiveSamplingController
   /** Device identities (PSK identity and encrypted key, or NoSec, per endpoint) and the NoSec policy. */
   private security!: SecurityStore
@@ -296,15 +299,22 @@ export class ConsoleService {
 
   /** The MQTT bridge with the stored settings (first run: the defaults, stored so the client id stays), started if they enable it. */
   private setUpMqtt(options: ConsoleOptions): void {
-    let settings = this.settingsStore.read('mqtt', MqttSettings)
-    if (!settings) this.settingsStore.write('mqtt', (settings = defaultMqttSettings()))
+    const warn = options.onWarning ?? ((message: string) => console.warn(message))
+    // The password is sealed by the same protector as the device keys.
+    this.mqttSettings = new MqttSettingsStore(this.settingsStore, this.security.protector, warn)
+    let settings = this.mqttSettings.load()
     if (options.mqtt) {
       const override = MqttSettings.safeParse({ ...settings, ...options.mqtt })
       if (override.success) settings = override.data
-      else (options.onWarning ?? console.warn)(`mqtt: the given settings are invalid (${describeIssues(override.error)}); using the stored ones`)
+      else warn(`mqtt: the given settings are invalid (${describeIssues(override.error)}); using the stored ones`)
     }
     this.mqttBridge = new MqttBridge(settings, { console: this })
-    void this.mqttBridge.apply(settings)
+    void this.mqttBridge.apply(settings, this.unusableMqtt(settings))
+  }
+
+  /** Settings without a password, while the stored one does not decrypt, cannot be used: the bridge says why. */
+  private unusableMqtt(settings: MqttSettings): string | undefined {
+    return settings.password === undefined ? this.mqttSettings.passwordError : undefined
   }
 
   /** Connection state, counters and settings of the MQTT bridge (never the password). */
@@ -316,8 +326,10 @@ export class ConsoleService {
   async configureMqtt(input: MqttConfigureInput): Promise<Result<MqttStatus>> {
     const next = mergeMqttSettings(this.mqttBridge.settings, input)
     if (!next.ok) return next
-    this.settingsStore.write('mqtt', next.value)
-    await this.mqttBridge.apply(next.value)
+    // A stored password that does not decrypt is kept unless this change gives a new one or removes it.
+    const saved = this.mqttSettings.save(next.value, { keepUnreadable: input.password === undefined })
+    if (!saved.ok) return saved
+    await this.mqttBridge.apply(next.value, this.unusableMqtt(next.value))
     return ok(this.mqttBridge.status())
   }
 

@@ -116,13 +116,22 @@ export class MqttBridge {
     }
   }
 
-  /** Run with these settings: the current connection says offline and ends; a new one starts if they enable the bridge. */
-  apply(settings: MqttSettings): Promise<void> {
+  /**
+   * Run with these settings: the current connection says offline and ends; a new one starts if they enable the
+   * bridge. `unusable` says why they cannot be used as they are (a stored password that does not decrypt): the
+   * bridge then reports it as its error instead of connecting without the password.
+   */
+  apply(settings: MqttSettings, unusable?: string): Promise<void> {
     this.switching = this.switching.then(async () => {
       await this.disconnect()
       this.current = settings
       // A failure of the old settings (an unreadable CA file, say) is not the state of the new ones.
       this.state = 'disconnected'
+      if (unusable !== undefined) {
+        this.setError(unusable)
+        if (settings.enabled) this.state = 'error'
+        return
+      }
       if (!this.closed && settings.enabled) await this.connect(settings)
     })
     return this.switching

@@ -11,14 +11,21 @@ export class SettingsStore {
   private readonly select: StatementSync
   private readonly upsert: StatementSync
   private readonly onWarning: (message: string) => void
+  private readonly db: DatabaseSync
 
   constructor(db: DatabaseSync, onWarning: (message: string) => void = () => undefined) {
+    this.db = db
     this.select = db.prepare('SELECT value FROM settings WHERE key = ?')
     this.upsert = db.prepare(
       `INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
        ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
     )
     this.onWarning = onWarning
+  }
+
+  /** Whether a row is stored for the section, valid or not. */
+  has(key: string): boolean {
+    return this.select.get(key) !== undefined
   }
 
   /** The stored section if there is a valid one; undefined when none is stored or it is damaged (warned). */
@@ -41,5 +48,21 @@ export class SettingsStore {
 
   write(key: string, value: unknown): void {
     this.upsert.run(key, JSON.stringify(value), Date.now())
+  }
+
+  /**
+   * Writes the section so that its old value leaves no trace in the database files: SQLite keeps a replaced row's
+   * bytes in the page's free space (zeroed only with secure_delete) and in the WAL until a checkpoint. For a secret
+   * an older version stored in plain text.
+   */
+  overwrite(key: string, value: unknown): void {
+    const previous = (this.db.prepare('PRAGMA secure_delete').get() as { secure_delete: number }).secure_delete
+    this.db.exec('PRAGMA secure_delete = ON')
+    try {
+      this.write(key, value)
+    } finally {
+      this.db.exec(`PRAGMA secure_delete = ${previous}`)
+    }
+    this.db.exec('PRAGMA wal_checkpoint(TRUNCATE)')
   }
 }

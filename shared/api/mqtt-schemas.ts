@@ -29,7 +29,7 @@ export const MqttTlsSettings = z.object({
 })
 export type MqttTlsSettings = z.infer<typeof MqttTlsSettings>
 
-/** What is stored: everything the bridge needs to connect, the password included. */
+/** What the bridge runs with: everything it needs to connect, the password included (stored encrypted: electron/mqtt/mqtt-settings-store.ts). */
 export const MqttSettings = z.object({
   enabled: z.boolean(),
   url: MqttUrl,

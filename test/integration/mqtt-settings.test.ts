@@ -2,11 +2,14 @@
  * The MQTT bridge's settings over the API (issue 7) against a real Mosquitto that wants a user name and password
  * (made with `mosquitto_passwd`): a wrong password is an error the status names, the right one connects, the
  * password is accepted but never shown, invalid settings are refused with the reason, and the settings outlive a
- * restart of the console.
+ * restart of the console. The password is stored encrypted (a plain-text one is migrated), and one that does not
+ * decrypt is a clear error that loses nothing.
  */
-import { mkdtempSync, rmSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { DatabaseSync } from 'node:sqlite'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ConsoleService } from '../../electron/console/console-service.ts'
 import { startHttpApi } from '../../electron/console/http-api.ts'
@@ -47,6 +50,30 @@ function stateIs(wanted: MqttStatus['state']): Promise<MqttStatus> {
     const status = service.mqttStatus()
     return status.state === wanted ? status : undefined
   }, `the bridge ${wanted} (now ${service.mqttStatus().state}, last error ${service.mqttStatus().lastError ?? 'none'})`, 15_000)
+}
+
+/** The stored MQTT settings row, read with a connection of its own (the console stopped). */
+function storedRow(): string {
+  const db = new DatabaseSync(join(dir, 'objecttwin.db'))
+  try {
+    return (db.prepare("SELECT value FROM settings WHERE key = 'mqtt'").get() as { value: string }).value
+  } finally {
+    db.close()
+  }
+}
+
+function writeRow(value: string): void {
+  const db = new DatabaseSync(join(dir, 'objecttwin.db'))
+  try {
+    db.prepare("UPDATE settings SET value = ? WHERE key = 'mqtt'").run(value)
+  } finally {
+    db.close()
+  }
+}
+
+/** Every byte of the database, its WAL and shared memory included. */
+function databaseBytes(): Buffer {
+  return Buffer.concat(readdirSync(dir).filter((f) => f.startsWith('objecttwin.db')).map((f) => readFileSync(join(dir, f))))
 }
 
 beforeAll(async () => {
@@ -126,5 +153,53 @@ describe.skipIf(hostLacks('mosquitto'))('MQTT bridge settings', () => {
     const put = await putMqtt({ password: null })
     expect(put.json['settings']).toMatchObject({ hasPassword: false })
     expect((await stateIs('error')).lastError).toMatch(/not authori[sz]ed|bad user ?name or password/i)
+  })
+
+  it('stores the password encrypted: neither the row nor the database files hold it', async () => {
+    await putMqtt({ password: RIGHT })
+    await stateIs('connected')
+    await stop()
+    const row = JSON.parse(storedRow()) as Record<string, unknown>
+    expect(row).not.toHaveProperty('password')
+    expect(row).toMatchObject({ username: 'bridge', passwordSealed: expect.any(String) })
+    expect(databaseBytes().includes(RIGHT)).toBe(false)
+    await start()
+    await stateIs('connected')
+  })
+
+  it('encrypts a password an older console stored in plain text, leaving no trace of it in the files', async () => {
+    await stop()
+    const { passwordSealed: _sealed, ...settings } = JSON.parse(storedRow()) as Record<string, unknown>
+    writeRow(JSON.stringify({ ...settings, password: RIGHT }))
+    expect(databaseBytes().includes(RIGHT)).toBe(true)
+    await start()
+    await stateIs('connected')
+    await stop()
+    expect(JSON.parse(storedRow())).toMatchObject({ passwordSealed: expect.any(String) })
+    expect(databaseBytes().includes(RIGHT)).toBe(false)
+    await start()
+    await stateIs('connected')
+  })
+
+  it('starts with a clear error when the password does not decrypt, and keeps it stored for the right key file', async () => {
+    await stop()
+    const keyFile = join(dir, 'objecttwin.key')
+    renameSync(keyFile, `${keyFile}.right`)
+    writeFileSync(keyFile, randomBytes(32), { mode: 0o600 })
+    const row = storedRow()
+    await start()
+    const status = await stateIs('error')
+    expect(status.lastError).toMatch(/^the stored MQTT password cannot be decrypted \(the stored key does not decrypt with this master key .*\): enter the password again, or remove it$/)
+    expect(status.settings).toMatchObject({ enabled: true, username: 'bridge', hasPassword: false })
+    expect((await fetch(`${base}/api/health`)).status).toBe(200)
+    // Another change leaves the stored password as it was; the bridge still says why it cannot connect.
+    expect((await putMqtt({ keepaliveSeconds: 40 })).status).toBe(200)
+    expect(service.mqttStatus()).toMatchObject({ state: 'error', lastError: status.lastError })
+    await stop()
+    expect(JSON.parse(storedRow())).toEqual({ ...(JSON.parse(row) as object), keepaliveSeconds: 40 })
+
+    renameSync(`${keyFile}.right`, keyFile)
+    await start()
+    expect((await stateIs('connected')).settings).toMatchObject({ keepaliveSeconds: 40, hasPassword: true })
   })
 })
