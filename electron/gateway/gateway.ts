@@ -2,6 +2,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { BleAdapter, defaultNoble, hciNoble, toDeviceId, uartNoble } from '../ble/adapter/index.ts'
 import type { BleAdapterState, ConnectedDevice, DisconnectEvent, DiscoveredDevice, NobleFactory, ReconnectPolicy } from '../ble/adapter/index.ts'
+import type { LinkSettings } from '../ble/virtual/link-model.ts'
 import { createSensors } from '../ble/virtual/sensors/index.ts'
 import type { SensorKind, SimulatedSensorHandle } from '../ble/virtual/sensors/index.ts'
 import { createVirtualNoble, VirtualRadio } from '../ble/virtual/virtual-radio.ts'
@@ -50,6 +51,8 @@ export interface GatewayOptions {
   readonly autoConnect?: boolean | readonly string[]
   /** Simulated sensors of `adapter: 'virtual'` (default one ECG, one heart-rate, one thermometer). */
   readonly virtualSensors?: readonly SensorKind[]
+  /** Link settings of those simulated sensors, over the virtual radio's defaults. */
+  readonly virtualLink?: Partial<LinkSettings>
   /** Reconnect sensors after unexpected disconnects (default true; twins are deleted meanwhile). */
   readonly reconnect?: boolean | ReconnectPolicy
   readonly gattTimeoutMs?: number
@@ -145,7 +148,7 @@ export class BleLwm2mGateway {
       this.radio = new VirtualRadio()
       this.ownsRadio = true
       const sensors = createSensors(options.virtualSensors ?? DEFAULT_VIRTUAL_SENSORS)
-      for (const s of sensors) this.radio.addPeripheral(s.definition)
+      for (const s of sensors) this.radio.addPeripheral(s.definition, options.virtualLink ? { link: options.virtualLink } : {})
       this.simulatedSensors = sensors
     } else {
       this.radio = typeof spec === 'object' && 'radio' in spec ? spec.radio : undefined

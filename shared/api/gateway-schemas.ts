@@ -78,6 +78,12 @@ export const VirtualSensor = z.object({
   name: z.string(),
   interference: z.number().min(0).max(1),
   distanceM: z.number().min(0),
+  /**
+   * Whether the sensor's link layer retries a notification hit by interference (as real BLE links do): interference
+   * then costs capacity and loss grows with the sampling rate. Without, each notification is lost with probability
+   * ≈ interference whatever the rate.
+   */
+  linkLayerRetries: z.boolean(),
 })
 export type VirtualSensor = z.infer<typeof VirtualSensor>
 
@@ -110,6 +116,8 @@ export const VirtualLinkInput = z.object({
   sensor: z.string().min(1).max(64),
   interference: z.number().min(0).max(1).optional(),
   distanceM: z.number().min(0).max(1000).optional(),
+  /** Switch the link layer's retries of notifications on or off (see VirtualSensor). */
+  linkLayerRetries: z.boolean().optional(),
 })
 export type ScanInput = z.infer<typeof ScanInput>
 export type SensorInput = z.infer<typeof SensorInput>

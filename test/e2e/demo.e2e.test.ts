@@ -184,6 +184,11 @@ describe.skipIf(hostLacks('chromium', 'posix-signals'))('demo console (objecttwi
     await link.getByTestId('virtual-interference').fill('0.3')
     await link.getByTestId('virtual-interference').press('Enter')
     await expect.poll(async () => (await api<GatewayStatus>('GET', '/gateway')).virtualSensors?.find((v) => v.id === virtualId)?.interference, { timeout: STEP_MS }).toBe(0.3)
+    // The demo's links retry notifications at the link layer until the box is cleared.
+    const retries = link.getByTestId('virtual-retries')
+    expect(await retries.isChecked()).toBe(true)
+    await retries.uncheck()
+    await expect.poll(async () => (await api<GatewayStatus>('GET', '/gateway')).virtualSensors?.find((v) => v.id === virtualId)?.linkLayerRetries, { timeout: STEP_MS }).toBe(false)
     expect(await page.getByTestId('gateway-op-error').count()).toBe(0)
     await ui.shot('gateway')
   })

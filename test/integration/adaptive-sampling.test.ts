@@ -4,7 +4,9 @@
  * per window, lowers the ECG twin's sampling rate by a step while the packet drop ratio exceeds the threshold and
  * raises it while it stays below — every decision a `control` event, every change an LwM2M write that reaches the
  * sensor. The simulated link retransmits notifications (as real BLE links do), so interference costs capacity and
- * loss grows with the rate: lowering the rate brings the drop ratio back under the threshold.
+ * loss grows with the rate: lowering the rate brings the drop ratio back under the threshold. The console's own demo
+ * gateway has such links by default: there the control settles above its minimum under high interference, and
+ * walks down to it once the link-layer retries are switched off.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -37,30 +39,6 @@ let ecg: SimulatedSensorHandle<'ecg'>
 let peripheral: VirtualPeripheral
 let gateway: BleLwm2mGateway | undefined
 
-beforeEach(async () => {
-  service = await ConsoleService.create({
-    coapPort: 0,
-    requestTimeoutMs: 8000,
-    // One-second windows keep the test short.
-    adaptiveSampling: { windowS: 1, threshold: THRESHOLD, step: STEP, minRate: MIN_RATE, maxRate: MAX_RATE },
-    onWarning: () => {},
-  })
-  events = new EventLog(service)
-  radio = new VirtualRadio()
-  ecg = createSensor('ecg', { index: 1, seed: 7 })
-  // A modest link (2 PDUs per 7.5 ms event) whose link layer retries notifications instead of flushing them.
-  peripheral = radio.addPeripheral(ecg.definition, { seed: 11, link: { packetsPerEvent: 2, retransmissions: 255 } })
-})
-
-afterEach(async () => {
-  await gateway?.stop()
-  gateway = undefined
-  events.unsubscribe()
-  await service.close()
-  ecg.dispose()
-  await radio.close()
-})
-
 async function startGateway(): Promise<BleLwm2mGateway> {
   gateway = new BleLwm2mGateway({
     serverUri: `coap://127.0.0.1:${service.coapPort}`,
@@ -77,14 +55,17 @@ async function startGateway(): Promise<BleLwm2mGateway> {
   return gateway
 }
 
-/** The gateway with its ECG twin, the samples observed (the sensor streams only while someone watches), and the twin's sampling-rate path. */
-async function startWatchedEcg(): Promise<string> {
-  const gw = await startGateway()
-  const twin = await waitFor(() => gw.twins.twinsOf(peripheral.address).find((t) => t.serviceUuid === ECG_SERVICE_UUID), 'the ECG twin', 15_000)
+/** A gateway's ECG twin with its samples observed (the sensor streams only while someone watches): the twin's sampling-rate path once its control runs. */
+async function watchEcg(gw: BleLwm2mGateway, endpoint: string, sensor: string): Promise<string> {
+  const twin = await waitFor(() => gw.twins.twinsOf(sensor).find((t) => t.serviceUuid === ECG_SERVICE_UUID), 'the ECG twin', 15_000)
   const valueResource = twin.resources.find((r) => r.uuid === ECG_VALUE_UUID)?.resourceId
-  const observed = await service.observe(ENDPOINT, [`/${twin.objectId}/0/${valueResource}`])
+  const observed = await service.observe(endpoint, [`/${twin.objectId}/0/${valueResource}`])
   expect(observed.ok && observed.value.success).toBe(true)
-  return waitFor(() => service.getControl(ENDPOINT).loops.find((l) => l.state === 'running')?.path, 'a running control loop', 15_000)
+  return waitFor(() => service.getControl(endpoint).loops.find((l) => l.state === 'running')?.path, 'a running control loop', 15_000)
+}
+
+async function startWatchedEcg(): Promise<string> {
+  return watchEcg(await startGateway(), ENDPOINT, peripheral.address)
 }
 
 function decisions(): ControlEvent[] {
@@ -99,6 +80,30 @@ const isDown = (d: ControlEvent): boolean => d.newRate < d.oldRate
 const isUp = (d: ControlEvent): boolean => d.newRate > d.oldRate
 
 describe('adaptive sampling on the virtual radio', () => {
+  beforeEach(async () => {
+    service = await ConsoleService.create({
+      coapPort: 0,
+      requestTimeoutMs: 8000,
+      // One-second windows keep the test short.
+      adaptiveSampling: { windowS: 1, threshold: THRESHOLD, step: STEP, minRate: MIN_RATE, maxRate: MAX_RATE },
+      onWarning: () => {},
+    })
+    events = new EventLog(service)
+    radio = new VirtualRadio()
+    ecg = createSensor('ecg', { index: 1, seed: 7 })
+    // A modest link (2 PDUs per 7.5 ms event) whose link layer retries notifications instead of flushing them.
+    peripheral = radio.addPeripheral(ecg.definition, { seed: 11, link: { packetsPerEvent: 2, retransmissions: 255 } })
+  })
+
+  afterEach(async () => {
+    await gateway?.stop()
+    gateway = undefined
+    events.unsubscribe()
+    await service.close()
+    ecg.dispose()
+    await radio.close()
+  })
+
   it('steps the rate down under interference until the drop ratio falls under the threshold, and back up once it clears', async () => {
     const ratePath = await startWatchedEcg()
     await events.wait('log', (e) => e.message.startsWith(`adaptive sampling of ${ratePath} on ${ENDPOINT} started at 150 Hz`), 15_000)
@@ -228,4 +233,75 @@ describe('adaptive sampling on the virtual radio', () => {
       rmSync(dataDir, { recursive: true, force: true })
     }
   })
+})
+
+describe("adaptive sampling on the demo's local gateway", () => {
+  const LOCAL = 'objecttwin-local'
+  /** Twice the paper's step keeps the walks short. */
+  const DEMO_STEP = 10
+  /** With link-layer retries the demo's link carries about 130 notifications/s here: under the 150 Hz start, far over the minimum. */
+  const INTERFERENCE = 0.5
+  /** Windows after the first one under the threshold that must all stay above the minimum. */
+  const SETTLED_WINDOWS = 8
+
+  beforeEach(async () => {
+    service = await ConsoleService.create({
+      coapPort: 0,
+      requestTimeoutMs: 8000,
+      demo: true,
+      localGateway: { virtualSensors: ['ecg'] },
+      // The gateway's drop-ratio window as long as the control's one-second windows.
+      gatewayOptions: { gattTimeoutMs: 2000, rssiIntervalMs: 0, linkWindowMs: 1000, client: { lifetime: 60, retryInitialMs: 200 } },
+      adaptiveSampling: { windowS: 1, threshold: THRESHOLD, step: DEMO_STEP, minRate: MIN_RATE },
+      onWarning: () => {},
+    })
+    events = new EventLog(service)
+  })
+
+  afterEach(async () => {
+    events.unsubscribe()
+    await service.close()
+  })
+
+  it('settles above the minimum under high interference with link-layer retries (the default), and walks down to it without them', async () => {
+    const sensor = await waitFor(() => service.gatewayStatus().virtualSensors?.find((v) => v.kind === 'ecg'), 'the simulated ECG sensor', 15_000)
+    expect(sensor.linkLayerRetries).toBe(true)
+    const degraded = service.setVirtualLink({ sensor: sensor.id, interference: INTERFERENCE })
+    expect(degraded.ok && degraded.value.virtualSensors?.find((v) => v.id === sensor.id)).toMatchObject({ interference: INTERFERENCE, linkLayerRetries: true })
+    const gw = await waitFor(() => service.localGateway.current, 'the local gateway')
+    const ratePath = await watchEcg(gw, LOCAL, sensor.address)
+
+    // With retries: steps down while the link cannot carry the rate, then hovers around one it can.
+    const { firstDown, under } = await waitFor(() => {
+      const all = decisions()
+      const down = all.findIndex(isDown)
+      const notDown = down < 0 ? -1 : all.findIndex((d, i) => i > down && !isDown(d))
+      return notDown > 0 && all.length > notDown + SETTLED_WINDOWS ? { firstDown: down, under: notDown } : undefined
+    }, `a window under the threshold and ${SETTLED_WINDOWS} more`, 60_000)
+    const withRetries = decisions().slice(0, under + 1 + SETTLED_WINDOWS)
+    expect(withRetries.every((d) => d.path === ratePath)).toBe(true)
+    expect(withRetries[firstDown]?.dropRatio).toBeGreaterThan(THRESHOLD)
+    expect(withRetries[under]?.oldRate, 'the walk down stopped above the minimum').toBeGreaterThan(MIN_RATE)
+    expect(withRetries[under]?.dropRatio).toBeLessThanOrEqual(THRESHOLD)
+    const settled = withRetries.slice(under)
+    expect(Math.min(...settled.map((d) => d.newRate)), 'the lowest rate once settled').toBeGreaterThan(MIN_RATE)
+    expect(settled.some(isUp), 'a lower rate got through, so the rate went up again').toBe(true)
+
+    // Without retries each notification is lost with p ≈ interference at any rate: every window is over the threshold.
+    const switched = decisions().length
+    const plain = service.setVirtualLink({ sensor: sensor.id, linkLayerRetries: false })
+    expect(plain.ok && plain.value.virtualSensors?.find((v) => v.id === sensor.id)?.linkLayerRetries).toBe(false)
+    const after = await waitFor(() => {
+      const later = decisions().slice(switched)
+      return later.some((d) => d.oldRate === MIN_RATE && d.newRate === MIN_RATE) ? later : undefined
+    }, 'the rate held at the minimum', 60_000)
+    // (The window measured while the retries were switched off may still go either way.)
+    const walk = after.slice(after.findIndex(isDown))
+    expect(walk[0]?.oldRate, 'a walk down from above the minimum').toBeGreaterThan(MIN_RATE)
+    for (const d of walk) {
+      expect(d.dropRatio).toBeGreaterThan(THRESHOLD)
+      expect(d.newRate).toBe(Math.max(MIN_RATE, d.oldRate - DEMO_STEP))
+    }
+    console.log(`demo link at interference ${INTERFERENCE}: with link-layer retries ${withRetries.map((d) => d.newRate).join(' ')} Hz; without ${walk.map((d) => d.newRate).join(' ')} Hz`)
+  }, 90_000)
 })

@@ -138,6 +138,12 @@ describe('IPC transport over the real bridge and engine', () => {
     const degraded = value(await api.setVirtualLink({ sensor: 'hr', interference: 0.4, distanceM: 3 }))
     expect(degraded.virtualSensors?.find((s) => s.id === 'hr')).toMatchObject({ interference: 0.4, distanceM: 3 })
     value(await api.setVirtualLink({ sensor: 'hr', interference: 0, distanceM: 1 }))
+    const plain = value(await api.setVirtualLink({ sensor: 'hr', linkLayerRetries: false }))
+    expect(plain.virtualSensors?.find((s) => s.id === 'hr')?.linkLayerRetries).toBe(false)
+    expect(value(await api.setVirtualLink({ sensor: 'hr', linkLayerRetries: true })).virtualSensors?.find((s) => s.id === 'hr')?.linkLayerRetries).toBe(true)
+    // The main process checks the input itself, whatever the renderer sends.
+    const bad = await bridge.setVirtualLink({ sensor: 'hr', linkLayerRetries: 'yes' } as never)
+    expect(bad.ok ? 'ok' : bad.error).toEqual({ code: 'invalid_input', message: expect.stringMatching(/linkLayerRetries: Invalid input: expected boolean/) })
     expect(value(await api.gatewayScan({ seconds: 0 })).running).toBe(true)
     const unknown = await api.setVirtualLink({ sensor: 'toaster' })
     expect(unknown.ok ? 'ok' : unknown.error.code).toBe('not_found')
