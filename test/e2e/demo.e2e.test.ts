@@ -2,11 +2,13 @@
  * The demo console end to end: `objecttwin serve --demo` as a child process (its local gateway on the
  * virtual radio, registered over real CoAP), the built UI driven in Debian's Chromium. What a new user
  * sees: the gateway in the list, its twins named in the tree, the ECG twin read, written and observed
- * live, and a sensor disconnected from the gateway panel taking its twins with it.
+ * live, its adaptive sampling shown and changed, and a sensor disconnected from the gateway panel taking
+ * its twins with it.
  * Screenshots of each view go to test-results/demo-*.png.
  */
 import type { Browser, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { ControlStatus } from '../../shared/api/control-schemas.ts'
 import type { GatewayStatus } from '../../shared/api/gateway-schemas.ts'
 import type { ObjectModelJson } from '../../shared/api/schemas.ts'
 import { checkBrowserPrerequisites, ConsolePage, launchChromium, STEP_MS } from '../support/console-page.ts'
@@ -167,6 +169,49 @@ describe.skipIf(hostLacks('chromium', 'posix-signals'))('demo console (objecttwi
     expect(await ui.resultCode(again, 'op-result-cancel')).toContain('cancelled 1')
     await expect.poll(() => ui.treeRow(samples).getByTestId('observed-icon').count(), { timeout: STEP_MS }).toBe(0)
     await expect.poll(() => monitor.count(), { timeout: STEP_MS }).toBe(0)
+  })
+
+  it("shows the ECG device's adaptive sampling, turns it off, changes the threshold and shows a refused change", async () => {
+    const ep = encodeURIComponent(gateway.endpoint)
+    const control = (): Promise<ControlStatus> => api<ControlStatus>('GET', `/clients/${ep}/control`)
+    await page.goto(`${base}/#/clients/${ep}`)
+    const panel = page.getByTestId('control-panel')
+    await panel.waitFor({ timeout: STEP_MS })
+    // The ECG twin's sampling rate is under control, with the rate the console last read or wrote.
+    const loop = panel.locator(`[data-testid="control-loop"][data-path="/${ecgObject}/0/2"]`)
+    await loop.waitFor({ timeout: STEP_MS })
+    await expect.poll(() => loop.getByTestId('control-rate').textContent(), { timeout: STEP_MS }).toMatch(/^\d+ Hz$/)
+    expect(await panel.getAttribute('data-enabled')).toBe('true')
+    expect(await panel.getByTestId('control-threshold').inputValue()).toBe('2')
+    await ui.shot('control')
+
+    await panel.getByTestId('control-enabled').uncheck()
+    await panel.getByTestId('control-apply').click()
+    await expect.poll(async () => (await control()).settings.enabled, { timeout: STEP_MS }).toBe(false)
+    await expect.poll(() => panel.getAttribute('data-enabled'), { timeout: STEP_MS }).toBe('false')
+    await expect.poll(() => loop.getAttribute('data-state'), { timeout: STEP_MS }).toBe('off')
+
+    await panel.getByTestId('control-threshold').fill('5')
+    await panel.getByTestId('control-apply').click()
+    await expect.poll(async () => (await control()).settings.threshold, { timeout: STEP_MS }).toBe(0.05)
+    expect((await control()).settings.enabled).toBe(false)
+    expect(await panel.getByTestId('control-threshold').inputValue()).toBe('5')
+
+    // min > max: the console refuses it and says why; nothing changes.
+    await panel.getByTestId('control-min-rate').fill('600')
+    await panel.getByTestId('control-max-rate').fill('500')
+    await panel.getByTestId('control-apply').click()
+    await expect.poll(() => panel.getByTestId('control-error').textContent(), { timeout: STEP_MS }).toMatch(/minRate must not exceed maxRate/)
+    expect((await control()).settings).toMatchObject({ minRate: 50, maxRate: 500, threshold: 0.05 })
+    await ui.shot('control-refused')
+
+    // Back as it was for the next steps: the form reverted, the control on again.
+    await panel.getByTestId('control-revert').click()
+    expect(await panel.getByTestId('control-error').count()).toBe(0)
+    expect(await panel.getByTestId('control-min-rate').inputValue()).toBe('50')
+    await panel.getByTestId('control-enabled').check()
+    await panel.getByTestId('control-apply').click()
+    await expect.poll(async () => (await control()).settings.enabled, { timeout: STEP_MS }).toBe(true)
   })
 
   it("shows the gateway panel and changes a virtual sensor's link", async () => {
