@@ -6,6 +6,7 @@ import { ok } from '../../../shared/api/result.ts'
 import type { ClientInfo } from '../../../shared/api/schemas.ts'
 import { provideApi } from '../api/api-context.ts'
 import { useClientsStore } from './clients.ts'
+import { fakeConsoleEvents } from './fake-console-events.test-helper.ts'
 
 function info(endpoint: string, extra: Partial<ClientInfo> = {}): ClientInfo {
   return {
@@ -18,20 +19,9 @@ function info(endpoint: string, extra: Partial<ClientInfo> = {}): ClientInfo {
 /** A console API whose server-side client list and event stream the test controls. */
 function fakeApi(): { api: ConsoleApi; server: ClientInfo[]; emit(e: ConsoleEvent): void; connect(s: ConnectionState): void } {
   const server: ClientInfo[] = []
-  const listeners: ((e: ConsoleEvent) => void)[] = []
-  const connection: ((s: ConnectionState) => void)[] = []
-  const api = {
-    listClients: () => Promise.resolve(ok([...server])),
-    subscribe: (l: (e: ConsoleEvent) => void) => {
-      listeners.push(l)
-      return () => undefined
-    },
-    onConnection: (l: (s: ConnectionState) => void) => {
-      connection.push(l)
-      return () => undefined
-    },
-  } as unknown as ConsoleApi
-  return { api, server, emit: (e) => listeners.forEach((l) => l(e)), connect: (s) => connection.forEach((l) => l(s)) }
+  const events = fakeConsoleEvents()
+  const api = { listClients: () => Promise.resolve(ok([...server])), subscribe: events.subscribe, onConnection: events.onConnection } as unknown as ConsoleApi
+  return { api, server, emit: events.emit, connect: events.connect }
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0))

@@ -1,11 +1,12 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { ConnectionState, ConsoleApi } from '../../../shared/api/console-api.ts'
+import type { ConsoleApi } from '../../../shared/api/console-api.ts'
 import { DEFAULT_CONTROL_SETTINGS, type ConfigureControlInput, type ControlStatus } from '../../../shared/api/control-schemas.ts'
 import type { ConsoleEvent } from '../../../shared/api/events.ts'
 import { fail, ok, type Result } from '../../../shared/api/result.ts'
 import { provideApi } from '../api/api-context.ts'
 import { useControlStore } from './control.ts'
+import { fakeConsoleEvents } from './fake-console-events.test-helper.ts'
 
 const RATE = '/1031/0/2'
 
@@ -20,29 +21,15 @@ function status(extra: Partial<ControlStatus> = {}): ControlStatus {
 function fakeApi() {
   const calls: string[] = []
   const pending: ((r: Result<ControlStatus>) => void)[] = []
-  const listeners: ((e: ConsoleEvent) => void)[] = []
-  const connection: ((s: ConnectionState) => void)[] = []
+  const events = fakeConsoleEvents('connecting')
   const wait = (): Promise<Result<ControlStatus>> => new Promise((resolve) => pending.push(resolve))
   const api = {
     getControl: (i: { endpoint: string }) => (calls.push(`get ${i.endpoint}`), wait()),
     configureControl: (i: ConfigureControlInput) => (calls.push(`configure ${JSON.stringify(i)}`), wait()),
-    subscribe: (l: (e: ConsoleEvent) => void, o?: { kinds?: readonly string[] }) => {
-      if (o?.kinds?.includes('control')) listeners.push(l)
-      return () => undefined
-    },
-    onConnection: (l: (s: ConnectionState) => void) => {
-      connection.push(l)
-      l('connecting')
-      return () => undefined
-    },
+    subscribe: events.subscribe,
+    onConnection: events.onConnection,
   } as unknown as ConsoleApi
-  return {
-    api,
-    calls,
-    answer: (index: number, r: Result<ControlStatus>) => pending[index]?.(r),
-    emit: (e: ConsoleEvent) => listeners.forEach((l) => l(e)),
-    connect: (s: ConnectionState) => connection.forEach((l) => l(s)),
-  }
+  return { api, calls, answer: (index: number, r: Result<ControlStatus>) => pending[index]?.(r), emit: events.emit, connect: events.connect }
 }
 
 const flush = (): Promise<void> => new Promise((r) => setTimeout(r, 0))

@@ -1,10 +1,10 @@
 import { createPinia, setActivePinia } from 'pinia'
 import { beforeEach, describe, expect, it } from 'vitest'
-import type { ConnectionState, ConsoleApi } from '../../../shared/api/console-api.ts'
-import type { ConsoleEvent } from '../../../shared/api/events.ts'
+import type { ConsoleApi } from '../../../shared/api/console-api.ts'
 import type { ConsoleSettings, GatewayStatus, SettingsPatch } from '../../../shared/api/gateway-schemas.ts'
 import { fail, ok, type Result } from '../../../shared/api/result.ts'
 import { provideApi } from '../api/api-context.ts'
+import { fakeConsoleEvents } from './fake-console-events.test-helper.ts'
 import { useGatewayStore } from './gateway.ts'
 
 function status(extra: Partial<GatewayStatus> = {}): GatewayStatus {
@@ -17,8 +17,7 @@ function status(extra: Partial<GatewayStatus> = {}): GatewayStatus {
  */
 function fakeApi() {
   const calls: string[] = []
-  const listeners: ((e: ConsoleEvent) => void)[] = []
-  const connection: ((s: ConnectionState) => void)[] = []
+  const events = fakeConsoleEvents('connecting')
   const state = { status: status(), settings: { localGateway: { enabled: true, adapter: 'virtual', endpoint: 'console-gw' } } as ConsoleSettings }
   const answers = new Map<string, Result<GatewayStatus>>()
   const answer = (name: string): Promise<Result<GatewayStatus>> => Promise.resolve(answers.get(name) ?? ok(state.status))
@@ -34,21 +33,10 @@ function fakeApi() {
       state.settings = { localGateway: { ...state.settings.localGateway, ...p.localGateway } }
       return Promise.resolve(ok(state.settings))
     },
-    subscribe: (l: (e: ConsoleEvent) => void, o?: { kinds?: readonly string[] }) => {
-      if (!o?.kinds || o.kinds.includes('gateway')) listeners.push(l)
-      return () => undefined
-    },
-    onConnection: (l: (s: ConnectionState) => void) => {
-      connection.push(l)
-      l('connecting')
-      return () => undefined
-    },
+    subscribe: events.subscribe,
+    onConnection: events.onConnection,
   } as unknown as ConsoleApi
-  return {
-    api, calls, state, answers,
-    emit: (e: ConsoleEvent) => listeners.forEach((l) => l(e)),
-    connect: (s: ConnectionState) => connection.forEach((l) => l(s)),
-  }
+  return { api, calls, state, answers, emit: events.emit, connect: events.connect }
 }
 
 const flush = () => new Promise((r) => setTimeout(r, 0))
